@@ -1,0 +1,233 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+/** The identity service's tables, in its own Postgres schema. The only source of truth for them. */
+export const identity = pgSchema('identity');
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const extra = () => jsonb('extra').$type<Record<string, unknown>>().notNull().default({});
+
+export const domains = identity.table('domains', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique('domains_name_key'),
+  description: text('description').notNull().default(''),
+  enabled: boolean('enabled').notNull().default(true),
+  tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+  extra: extra(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const projects = identity.table(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
+    parentId: text('parent_id'),
+    description: text('description').notNull().default(''),
+    enabled: boolean('enabled').notNull().default(true),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('projects_domain_name_key').on(t.domainId, t.name), index('projects_parent_idx').on(t.parentId)],
+);
+
+export const users = identity.table(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
+    enabled: boolean('enabled').notNull().default(true),
+    defaultProjectId: text('default_project_id'),
+    description: text('description'),
+    passwordHash: text('password_hash'),
+    passwordCreatedAt: ts('password_created_at'),
+    passwordExpiresAt: ts('password_expires_at'),
+    failedAuthCount: integer('failed_auth_count').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    lastActiveAt: ts('last_active_at'),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('users_domain_name_key').on(t.domainId, t.name)],
+);
+
+export const groups = identity.table(
+  'groups',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id),
+    description: text('description').notNull().default(''),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('groups_domain_name_key').on(t.domainId, t.name)],
+);
+
+export const userGroups = identity.table(
+  'user_groups',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.groupId] }), index('user_groups_group_idx').on(t.groupId)],
+);
+
+export const roles = identity.table(
+  'roles',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** null: a global role; else a domain-specific role. */
+    domainId: text('domain_id'),
+    description: text('description'),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('roles_name_domain_key').on(t.name, t.domainId).nullsNotDistinct()],
+);
+
+export const impliedRoles = identity.table(
+  'implied_roles',
+  {
+    priorRoleId: text('prior_role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    impliedRoleId: text('implied_role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.priorRoleId, t.impliedRoleId] })],
+);
+
+/** Role assignments: (user|group) has role on (project|domain|system). */
+export const assignments = identity.table(
+  'assignments',
+  {
+    actorType: text('actor_type').$type<'user' | 'group'>().notNull(),
+    actorId: text('actor_id').notNull(),
+    targetType: text('target_type').$type<'project' | 'domain' | 'system'>().notNull(),
+    /** project or domain id; 'all' for the system. */
+    targetId: text('target_id').notNull(),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    inherited: boolean('inherited').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.actorType, t.actorId, t.targetType, t.targetId, t.roleId, t.inherited] }),
+    index('assignments_actor_idx').on(t.actorId),
+    index('assignments_target_idx').on(t.targetId),
+    index('assignments_role_idx').on(t.roleId),
+  ],
+);
+
+export const regions = identity.table('regions', {
+  id: text('id').primaryKey(),
+  description: text('description').notNull().default(''),
+  parentRegionId: text('parent_region_id'),
+  extra: extra(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const services = identity.table('services', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  name: text('name'),
+  description: text('description'),
+  enabled: boolean('enabled').notNull().default(true),
+  extra: extra(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const endpoints = identity.table(
+  'endpoints',
+  {
+    id: text('id').primaryKey(),
+    serviceId: text('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    interface: text('interface').$type<'public' | 'internal' | 'admin'>().notNull(),
+    url: text('url').notNull(),
+    regionId: text('region_id'),
+    enabled: boolean('enabled').notNull().default(true),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('endpoints_service_idx').on(t.serviceId)],
+);
+
+export const applicationCredentials = identity.table(
+  'application_credentials',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    description: text('description'),
+    expiresAt: ts('expires_at'),
+    unrestricted: boolean('unrestricted').notNull().default(false),
+    roles: jsonb('roles').$type<{ id: string; name: string }[]>().notNull(),
+    accessRules: jsonb('access_rules').$type<Record<string, unknown>[]>().notNull().default([]),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('app_creds_user_name_key').on(t.userId, t.name)],
+);
+
+export const credentials = identity.table(
+  'credentials',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    projectId: text('project_id'),
+    type: text('type').notNull(),
+    blob: text('blob').notNull(),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('credentials_user_idx').on(t.userId)],
+);
+
+/** Token revocation events; the source of truth that Redis fans out. */
+export const revocationEvents = identity.table(
+  'revocation_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    event: jsonb('event').$type<Record<string, unknown>>().notNull(),
+    issuedBefore: ts('issued_before').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('revocation_events_issued_before_idx').on(t.issuedBefore)],
+);

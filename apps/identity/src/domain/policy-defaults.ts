@@ -1,0 +1,97 @@
+import type { PolicyRules } from '@kumo/service-kit';
+
+/**
+ * Kumo's default identity policy, in oslo.policy's language; an operator file
+ * (KUMO_POLICY_FILE, YAML or JSON) overrides any rule by name.
+ *
+ * As in Keystone with enforce_scope off, the `admin` role on any scope is the
+ * cloud administrator; `reader` on the system scope may read everything; a
+ * user may always read itself, change its own password and manage its own
+ * application credentials.
+ */
+export const identityPolicyDefaults: PolicyRules = {
+  admin_required: 'role:admin',
+  system_reader: 'role:reader and system_scope:all',
+  admin_or_reader: 'rule:admin_required or rule:system_reader',
+  owner: 'user_id:%(target.user.id)s',
+  admin_or_owner: 'rule:admin_required or rule:owner',
+  service_role: 'role:service',
+  default: 'rule:admin_required',
+
+  'identity:get_domain': 'rule:admin_or_reader or domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s',
+  'identity:list_domains': 'rule:admin_or_reader',
+  'identity:create_domain': 'rule:admin_required',
+  'identity:update_domain': 'rule:admin_required',
+  'identity:delete_domain': 'rule:admin_required',
+
+  'identity:get_project': 'rule:admin_or_reader or project_id:%(target.project.id)s',
+  'identity:list_projects': 'rule:admin_or_reader',
+  'identity:list_user_projects': 'rule:admin_or_reader or rule:owner',
+  'identity:create_project': 'rule:admin_required',
+  'identity:update_project': 'rule:admin_required',
+  'identity:delete_project': 'rule:admin_required',
+  'identity:project_tags': 'rule:admin_required',
+  'identity:get_project_tags': 'rule:admin_or_reader or project_id:%(target.project.id)s',
+
+  'identity:get_user': 'rule:admin_or_reader or rule:owner',
+  'identity:list_users': 'rule:admin_or_reader',
+  'identity:create_user': 'rule:admin_required',
+  'identity:update_user': 'rule:admin_required',
+  'identity:delete_user': 'rule:admin_required',
+  'identity:change_password': 'rule:owner',
+  'identity:list_groups_for_user': 'rule:admin_or_reader or rule:owner',
+
+  'identity:get_group': 'rule:admin_or_reader',
+  'identity:list_groups': 'rule:admin_or_reader',
+  'identity:list_users_in_group': 'rule:admin_or_reader',
+  'identity:check_user_in_group': 'rule:admin_or_reader',
+  'identity:create_group': 'rule:admin_required',
+  'identity:update_group': 'rule:admin_required',
+  'identity:delete_group': 'rule:admin_required',
+  'identity:add_user_to_group': 'rule:admin_required',
+  'identity:remove_user_from_group': 'rule:admin_required',
+
+  'identity:get_role': 'rule:admin_or_reader',
+  'identity:list_roles': 'rule:admin_or_reader',
+  'identity:create_role': 'rule:admin_required',
+  'identity:update_role': 'rule:admin_required',
+  'identity:delete_role': 'rule:admin_required',
+  'identity:implied_roles': 'rule:admin_required',
+  'identity:list_implied_roles': 'rule:admin_or_reader',
+  'identity:check_grant': 'rule:admin_or_reader',
+  'identity:list_grants': 'rule:admin_or_reader',
+  'identity:create_grant': 'rule:admin_required',
+  'identity:revoke_grant': 'rule:admin_required',
+  'identity:list_role_assignments': 'rule:admin_or_reader',
+  'identity:list_system_grants_for_user': 'rule:admin_or_reader or rule:owner',
+
+  'identity:get_region': '@',
+  'identity:list_regions': '@',
+  'identity:create_region': 'rule:admin_required',
+  'identity:update_region': 'rule:admin_required',
+  'identity:delete_region': 'rule:admin_required',
+  'identity:get_service': 'rule:admin_or_reader',
+  'identity:list_services': 'rule:admin_or_reader',
+  'identity:create_service': 'rule:admin_required',
+  'identity:update_service': 'rule:admin_required',
+  'identity:delete_service': 'rule:admin_required',
+  'identity:get_endpoint': 'rule:admin_or_reader',
+  'identity:list_endpoints': 'rule:admin_or_reader',
+  'identity:create_endpoint': 'rule:admin_required',
+  'identity:update_endpoint': 'rule:admin_required',
+  'identity:delete_endpoint': 'rule:admin_required',
+
+  'identity:get_application_credential': 'rule:admin_or_reader or rule:owner',
+  'identity:list_application_credentials': 'rule:admin_or_reader or rule:owner',
+  'identity:create_application_credential': 'rule:owner',
+  'identity:delete_application_credential': 'rule:admin_required or rule:owner',
+
+  'identity:get_credential': 'rule:admin_or_reader or user_id:%(target.credential.user_id)s',
+  'identity:list_credentials': 'rule:admin_or_reader or rule:owner',
+  'identity:create_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
+  'identity:update_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
+  'identity:delete_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
+
+  'identity:validate_token': 'rule:admin_or_reader or rule:service_role or user_id:%(target.token.user_id)s',
+  'identity:revoke_token': 'rule:admin_required or rule:service_role or user_id:%(target.token.user_id)s',
+};

@@ -1,0 +1,6 @@
+export * from './policy.js';
+export * from './revocation.js';
+export * from './token-codec.js';
+export * from './token-data.js';
+export * from './token-keys.js';
+export * from './validator.js';

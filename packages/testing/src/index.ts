@@ -1,0 +1,2 @@
+export * from './test-db.js';
+export * from './test-redis.js';
