@@ -29,12 +29,20 @@ export interface IdentitySettings {
   region: string;
 }
 
-export function identitySettings(env: z.infer<typeof identityConfigSchema>, home: string, region: string): IdentitySettings {
+export function identitySettings(
+  env: z.infer<typeof identityConfigSchema>,
+  home: string,
+  region: string,
+): IdentitySettings {
   return {
     tokenKeyDir: env.KUMO_TOKEN_KEY_DIR ?? `${home}/keys/token`,
     tokenTtlSeconds: env.KUMO_TOKEN_TTL_SECONDS,
     maxActiveKeys: env.KUMO_TOKEN_MAX_ACTIVE_KEYS,
-    scrypt: { log2N: env.KUMO_PASSWORD_SCRYPT_LOG2N, r: env.KUMO_PASSWORD_SCRYPT_R, p: env.KUMO_PASSWORD_SCRYPT_P },
+    scrypt: {
+      log2N: env.KUMO_PASSWORD_SCRYPT_LOG2N,
+      r: env.KUMO_PASSWORD_SCRYPT_R,
+      p: env.KUMO_PASSWORD_SCRYPT_P,
+    },
     lockout: { failures: env.KUMO_LOCKOUT_FAILURES, seconds: env.KUMO_LOCKOUT_SECONDS },
     passwordExpiresDays: env.KUMO_PASSWORD_EXPIRES_DAYS,
     policyFile: env.KUMO_POLICY_FILE,

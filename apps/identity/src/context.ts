@@ -1,9 +1,16 @@
-import type { Logger, Policy, RedisRevocationFeed, RevocationEvent, TokenKeys, TokenValidator } from '@kumo/service-kit';
+import type {
+  Logger,
+  Policy,
+  RedisRevocationFeed,
+  RevocationEvent,
+  TokenKeys,
+  TokenValidator,
+} from '@kumo/service-kit';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { IdentitySettings } from './config.js';
-import type { CatalogCache } from './domain/catalog-cache.js';
 import type * as schema from './db/schema.js';
+import type { CatalogCache } from './domain/catalog-cache.js';
 
 export type Db = NodePgDatabase<typeof schema>;
 

@@ -35,7 +35,9 @@ function loadPolicyOverrides(file: string | undefined): PolicyRules {
   if (!file) return {};
   const parsed = parseYaml(readFileSync(file, 'utf8')) as unknown;
   if (!parsed || typeof parsed !== 'object') return {};
-  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+  );
 }
 
 /** Open the identity service's connections and build its context. */

@@ -14,7 +14,10 @@ describe('tokens', () => {
     const res = await h.call('POST', '/v3/auth/tokens', {
       body: {
         auth: {
-          identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { name: 'Default' }, password: ADMIN_PASSWORD } },
+          },
           scope: { project: { name: 'admin', domain: { id: 'default' } } },
         },
       },
@@ -30,7 +33,14 @@ describe('tokens', () => {
 
   it('authenticates by user id', async () => {
     const res = await h.call('POST', '/v3/auth/tokens', {
-      body: { auth: { identity: { methods: ['password'], password: { user: { id: h.ids.adminUserId, password: ADMIN_PASSWORD } } } } },
+      body: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { id: h.ids.adminUserId, password: ADMIN_PASSWORD } },
+          },
+        },
+      },
     });
     expect(res.statusCode).toBe(201);
   });
@@ -38,7 +48,14 @@ describe('tokens', () => {
   it('answers a wrong password and an unknown user alike', async () => {
     const bad = (name: string) =>
       h.call('POST', '/v3/auth/tokens', {
-        body: { auth: { identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password: 'nope' } } } } },
+        body: {
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name, domain: { id: 'default' }, password: 'nope' } },
+            },
+          },
+        },
       });
     const a = await bad('admin');
     const b = await bad('no-such-user');
@@ -51,22 +68,41 @@ describe('tokens', () => {
   it('validates, rescopes and revokes', async () => {
     const unscoped = await h.login('admin', ADMIN_PASSWORD);
     const rescoped = await h.call('POST', '/v3/auth/tokens', {
-      body: { auth: { identity: { methods: ['token'], token: { id: unscoped } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } },
+      body: {
+        auth: {
+          identity: { methods: ['token'], token: { id: unscoped } },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        },
+      },
     });
     expect(rescoped.statusCode).toBe(201);
     const sub = rescoped.headers['x-subject-token'] as string;
-    const v = await h.call('GET', '/v3/auth/tokens', { token: h.adminToken, headers: { 'x-subject-token': sub } });
+    const v = await h.call('GET', '/v3/auth/tokens', {
+      token: h.adminToken,
+      headers: { 'x-subject-token': sub },
+    });
     expect(v.statusCode).toBe(200);
     expect(v.json().token.methods).toContain('token');
-    const del = await h.call('DELETE', '/v3/auth/tokens', { token: h.adminToken, headers: { 'x-subject-token': sub } });
+    const del = await h.call('DELETE', '/v3/auth/tokens', {
+      token: h.adminToken,
+      headers: { 'x-subject-token': sub },
+    });
     expect(del.statusCode).toBe(204);
-    const again = await h.call('GET', '/v3/auth/tokens', { token: h.adminToken, headers: { 'x-subject-token': sub } });
+    const again = await h.call('GET', '/v3/auth/tokens', {
+      token: h.adminToken,
+      headers: { 'x-subject-token': sub },
+    });
     expect(again.statusCode).toBe(404);
     expect((await h.call('GET', '/v3/projects', { token: sub })).statusCode).toBe(401);
   });
 
   it('rejects malformed JSON, tampered and missing tokens in Keystone format', async () => {
-    const res = await h.app.inject({ method: 'POST', url: '/v3/auth/tokens', payload: '{"auth": ', headers: { 'content-type': 'application/json' } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v3/auth/tokens',
+      payload: '{"auth": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe(400);
     const t = h.adminToken;
@@ -76,7 +112,10 @@ describe('tokens', () => {
   });
 
   it('denies a member an admin call with 403', async () => {
-    const res = await h.call('POST', '/v3/projects', { token: h.demoToken, body: { project: { name: 'x' } } });
+    const res = await h.call('POST', '/v3/projects', {
+      token: h.demoToken,
+      body: { project: { name: 'x' } },
+    });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.title).toBe('Forbidden');
   });
@@ -85,7 +124,9 @@ describe('tokens', () => {
 describe('projects', () => {
   it('creates exactly one of 50 concurrent same-name projects', async () => {
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => h.call('POST', '/v3/projects', { token: h.adminToken, body: { project: { name: 'race' } } })),
+      Array.from({ length: 50 }, () =>
+        h.call('POST', '/v3/projects', { token: h.adminToken, body: { project: { name: 'race' } } }),
+      ),
     );
     const codes = results.map((r) => r.statusCode);
     expect(codes.filter((c) => c === 201)).toHaveLength(1);
@@ -93,9 +134,15 @@ describe('projects', () => {
   });
 
   it('rejects a 10,000-character name and wrong types with 400', async () => {
-    const long = await h.call('POST', '/v3/projects', { token: h.adminToken, body: { project: { name: 'x'.repeat(10_000) } } });
+    const long = await h.call('POST', '/v3/projects', {
+      token: h.adminToken,
+      body: { project: { name: 'x'.repeat(10_000) } },
+    });
     expect(long.statusCode).toBe(400);
-    const wrong = await h.call('POST', '/v3/projects', { token: h.adminToken, body: { project: { name: 5, enabled: 'yes' } } });
+    const wrong = await h.call('POST', '/v3/projects', {
+      token: h.adminToken,
+      body: { project: { name: 5, enabled: 'yes' } },
+    });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.message).toMatch(/Invalid input/);
   });

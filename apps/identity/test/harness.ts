@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { createLogger } from '@kumo/service-kit';
 import { createTestDatabase, createTestRedis } from '@kumo/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildIdentityApp, type IdentityContext, type IdentitySettings } from '../src/index.js';
 import { createIdentityContext } from '../src/deps.js';
 import { bootstrapIdentity } from '../src/domain/bootstrap.js';
-import { identityMigrations } from '../src/index.js';
+import {
+  buildIdentityApp,
+  type IdentityContext,
+  type IdentitySettings,
+  identityMigrations,
+} from '../src/index.js';
 
 export const ADMIN_PASSWORD = 'admin-secret';
 export const DEMO_PASSWORD = 'demo-secret';
@@ -20,7 +24,11 @@ export interface IdentityHarness {
   ids: { adminUserId: string; adminProjectId: string; demoUserId: string; demoProjectId: string };
   /** Issue a token for a user (by name in Default) scoped to a project by name, or unscoped. */
   login(user: string, password: string, project?: string): Promise<string>;
-  call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -52,7 +60,9 @@ export async function startIdentity(overrides: Partial<IdentitySettings> = {}): 
     demoPassword: DEMO_PASSWORD,
     region: 'RegionOne',
     scrypt: settings.scrypt,
-    services: [{ type: 'identity', name: 'keystone', description: 'Identity', url: 'http://127.0.0.1:5000/v3' }],
+    services: [
+      { type: 'identity', name: 'keystone', description: 'Identity', url: 'http://127.0.0.1:5000/v3' },
+    ],
   });
   const app = buildIdentityApp(ctx);
   await app.ready();
@@ -69,8 +79,13 @@ export async function startIdentity(overrides: Partial<IdentitySettings> = {}): 
     const res = await call('POST', '/v3/auth/tokens', {
       body: {
         auth: {
-          identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
-          ...(project ? { scope: { project: { name: project, domain: { id: 'default' } } } } : { scope: 'unscoped' }),
+          identity: {
+            methods: ['password'],
+            password: { user: { name: user, domain: { id: 'default' }, password } },
+          },
+          ...(project
+            ? { scope: { project: { name: project, domain: { id: 'default' } } } }
+            : { scope: 'unscoped' }),
         },
       },
     });

@@ -1,3 +1,3 @@
+export * from './errors.js';
 export * from './migrate.js';
 export * from './pool.js';
-export * from './errors.js';

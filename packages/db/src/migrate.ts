@@ -23,7 +23,11 @@ export async function migrateAll(pool: pg.Pool, services: ServiceMigrations[]): 
       const db = drizzle(client);
       for (const s of services) {
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
-        await migrate(db, { migrationsFolder: s.folder, migrationsSchema: s.schema, migrationsTable: '__migrations' });
+        await migrate(db, {
+          migrationsFolder: s.folder,
+          migrationsSchema: s.schema,
+          migrationsTable: '__migrations',
+        });
         applied.push(s.schema);
       }
     } finally {

@@ -37,7 +37,11 @@ export class KumoError extends Error {
   readonly type: string | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(kind: ErrorKind, message: string, opts: { type?: string; headers?: Record<string, string> } = {}) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    opts: { type?: string; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.name = 'KumoError';
     this.kind = kind;

@@ -2,7 +2,11 @@ import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
-export function createLogger(opts: { service: string; level?: string; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(opts: {
+  service: string;
+  level?: string;
+  destination?: NodeJS.WritableStream;
+}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',

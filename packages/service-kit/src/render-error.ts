@@ -34,7 +34,10 @@ export function renderError(format: ErrorFormat, err: KumoError): RenderedError 
     case 'cinder':
       return { status, body: { [novaKey[status] ?? 'computeFault']: { code: status, message } } };
     case 'neutron':
-      return { status, body: { NeutronError: { type: err.type ?? title.replace(/\s+/g, ''), message, detail: '' } } };
+      return {
+        status,
+        body: { NeutronError: { type: err.type ?? title.replace(/\s+/g, ''), message, detail: '' } },
+      };
     case 'glance':
       return { status, body: { code: status, title, message } };
     default:

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createPool, migrateAll, type ServiceMigrations, withDatabase } from '@kumo/db';
 import pg from 'pg';
 
-export const adminDatabaseUrl = () => process.env.KUMO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const adminDatabaseUrl = () =>
+  process.env.KUMO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;

@@ -11,6 +11,12 @@ export async function loadCatalog(db: Db): Promise<CatalogEntry[]> {
     name: s.name ?? '',
     endpoints: eps
       .filter((e) => e.serviceId === s.id)
-      .map((e) => ({ id: e.id, interface: e.interface, region: e.regionId, region_id: e.regionId, url: e.url })),
+      .map((e) => ({
+        id: e.id,
+        interface: e.interface,
+        region: e.regionId,
+        region_id: e.regionId,
+        url: e.url,
+      })),
   }));
 }

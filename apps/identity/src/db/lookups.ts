@@ -17,7 +17,10 @@ export async function getDomainByName(db: Db, name: string): Promise<DomainRow |
 }
 
 /** A domain named by id or by name (Keystone accepts either). */
-export async function findDomain(db: Db, ref: { id?: string; name?: string } | undefined): Promise<DomainRow | undefined> {
+export async function findDomain(
+  db: Db,
+  ref: { id?: string; name?: string } | undefined,
+): Promise<DomainRow | undefined> {
   if (ref?.id) return getDomain(db, ref.id);
   if (ref?.name) return getDomainByName(db, ref.name);
   return undefined;

@@ -8,6 +8,9 @@ export async function recordRevocationEvent(db: Db, e: RevocationEvent): Promise
 }
 
 export async function loadRevocationEvents(db: Db, since: number): Promise<RevocationEvent[]> {
-  const rows = await db.select().from(revocationEvents).where(gte(revocationEvents.issuedBefore, new Date(since)));
+  const rows = await db
+    .select()
+    .from(revocationEvents)
+    .where(gte(revocationEvents.issuedBefore, new Date(since)));
   return rows.map((r) => r.event as unknown as RevocationEvent);
 }

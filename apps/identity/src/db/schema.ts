@@ -44,7 +44,10 @@ export const projects = identity.table(
     extra: extra(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [unique('projects_domain_name_key').on(t.domainId, t.name), index('projects_parent_idx').on(t.parentId)],
+  (t) => [
+    unique('projects_domain_name_key').on(t.domainId, t.name),
+    index('projects_parent_idx').on(t.parentId),
+  ],
 );
 
 export const users = identity.table(

@@ -29,7 +29,11 @@ export const authRequestSchema = z.object({
         z.literal('unscoped'),
         z.object({
           project: z
-            .object({ id: z.string().max(64).optional(), name: z.string().max(255).optional(), domain: domainRef.optional() })
+            .object({
+              id: z.string().max(64).optional(),
+              name: z.string().max(255).optional(),
+              domain: domainRef.optional(),
+            })
             .optional(),
           domain: domainRef.optional(),
           system: z.object({ all: z.boolean() }).optional(),

@@ -39,7 +39,9 @@ export interface BootstrapResult {
 }
 
 async function ensureRole(db: Db, name: string): Promise<string> {
-  const existing = await db.query.roles.findFirst({ where: (r) => and(eq(r.name, name), isNull(r.domainId)) });
+  const existing = await db.query.roles.findFirst({
+    where: (r) => and(eq(r.name, name), isNull(r.domainId)),
+  });
   if (existing) return existing.id;
   const id = newId();
   await db.insert(roles).values({ id, name }).onConflictDoNothing();
@@ -47,18 +49,35 @@ async function ensureRole(db: Db, name: string): Promise<string> {
 }
 
 async function ensureProject(db: Db, name: string, description: string): Promise<string> {
-  await db.insert(projects).values({ id: newId(), name, domainId: 'default', description }).onConflictDoNothing();
-  return (await db.query.projects.findFirst({ where: (p) => and(eq(p.domainId, 'default'), eq(p.name, name)) }))!.id;
+  await db
+    .insert(projects)
+    .values({ id: newId(), name, domainId: 'default', description })
+    .onConflictDoNothing();
+  return (await db.query.projects.findFirst({
+    where: (p) => and(eq(p.domainId, 'default'), eq(p.name, name)),
+  }))!.id;
 }
 
-async function ensureUser(db: Db, name: string, password: string, projectId: string, scrypt: ScryptParams): Promise<string> {
-  const existing = await db.query.users.findFirst({ where: (u) => and(eq(u.domainId, 'default'), eq(u.name, name)) });
+async function ensureUser(
+  db: Db,
+  name: string,
+  password: string,
+  projectId: string,
+  scrypt: ScryptParams,
+): Promise<string> {
+  const existing = await db.query.users.findFirst({
+    where: (u) => and(eq(u.domainId, 'default'), eq(u.name, name)),
+  });
   if (existing) {
     // keep the user, but make the configured password work (the operator may have changed it)
     if (!existing.passwordHash || !(await verifyPassword(password, existing.passwordHash))) {
       await db
         .update(users)
-        .set({ passwordHash: await hashPassword(password, scrypt), passwordCreatedAt: new Date(), enabled: true })
+        .set({
+          passwordHash: await hashPassword(password, scrypt),
+          passwordCreatedAt: new Date(),
+          enabled: true,
+        })
         .where(eq(users.id, existing.id));
     }
     return existing.id;
@@ -75,8 +94,17 @@ async function ensureUser(db: Db, name: string, password: string, projectId: str
   return id;
 }
 
-async function grant(db: Db, actorId: string, targetType: 'project' | 'domain' | 'system', targetId: string, roleId: string) {
-  await db.insert(assignments).values({ actorType: 'user', actorId, targetType, targetId, roleId }).onConflictDoNothing();
+async function grant(
+  db: Db,
+  actorId: string,
+  targetType: 'project' | 'domain' | 'system',
+  targetId: string,
+  roleId: string,
+) {
+  await db
+    .insert(assignments)
+    .values({ actorType: 'user', actorId, targetType, targetId, roleId })
+    .onConflictDoNothing();
 }
 
 /**
@@ -117,14 +145,21 @@ export async function bootstrapIdentity(db: Db, input: BootstrapInput): Promise<
   for (const s of input.services) {
     let svc = await db.query.services.findFirst({ where: (x) => eq(x.type, s.type) });
     if (!svc) {
-      [svc] = await db.insert(services).values({ id: newId(), type: s.type, name: s.name, description: s.description }).returning();
+      [svc] = await db
+        .insert(services)
+        .values({ id: newId(), type: s.type, name: s.name, description: s.description })
+        .returning();
     }
     for (const iface of ['public', 'internal', 'admin'] as const) {
       const ep = await db.query.endpoints.findFirst({
         where: (e) => and(eq(e.serviceId, svc!.id), eq(e.interface, iface), eq(e.regionId, input.region)),
       });
-      if (!ep) await db.insert(endpoints).values({ id: newId(), serviceId: svc!.id, interface: iface, url: s.url, regionId: input.region });
-      else if (ep.url !== s.url) await db.update(endpoints).set({ url: s.url }).where(eq(endpoints.id, ep.id));
+      if (!ep)
+        await db
+          .insert(endpoints)
+          .values({ id: newId(), serviceId: svc!.id, interface: iface, url: s.url, regionId: input.region });
+      else if (ep.url !== s.url)
+        await db.update(endpoints).set({ url: s.url }).where(eq(endpoints.id, ep.id));
     }
   }
   return { adminUserId, adminProjectId, demoUserId, demoProjectId };

@@ -3,7 +3,13 @@ export interface CatalogEntry {
   id: string;
   type: string;
   name: string;
-  endpoints: { id: string; interface: string; region: string | null; region_id: string | null; url: string }[];
+  endpoints: {
+    id: string;
+    interface: string;
+    region: string | null;
+    region_id: string | null;
+    url: string;
+  }[];
 }
 
 /**

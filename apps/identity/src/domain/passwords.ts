@@ -21,7 +21,9 @@ function derive(password: string, salt: Buffer, N: number, r: number, p: number)
 export async function hashPassword(password: string, params: ScryptParams): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, 2 ** params.log2N, params.r, params.p);
-  return ['scrypt', params.log2N, params.r, params.p, salt.toString('base64'), key.toString('base64')].join('$');
+  return ['scrypt', params.log2N, params.r, params.p, salt.toString('base64'), key.toString('base64')].join(
+    '$',
+  );
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -18,7 +18,8 @@ export const identityPolicyDefaults: PolicyRules = {
   service_role: 'role:service',
   default: 'rule:admin_required',
 
-  'identity:get_domain': 'rule:admin_or_reader or domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s',
+  'identity:get_domain':
+    'rule:admin_or_reader or domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s',
   'identity:list_domains': 'rule:admin_or_reader',
   'identity:create_domain': 'rule:admin_required',
   'identity:update_domain': 'rule:admin_required',

@@ -1,9 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { encodeToken, invalid, KumoError, type NamedRef, type RoleRef, type TokenData } from '@kumo/service-kit';
+import {
+  encodeToken,
+  invalid,
+  KumoError,
+  type NamedRef,
+  type RoleRef,
+  type TokenData,
+} from '@kumo/service-kit';
 import { eq, sql } from 'drizzle-orm';
 import type { IdentityContext } from '../context.js';
 import { effectiveRoles, projectAncestors, type RoleTarget } from '../db/effective-roles.js';
-import { findDomain, findProject, findUser, getDomain, getProject, getUser, type UserRow } from '../db/lookups.js';
+import {
+  findDomain,
+  findProject,
+  findUser,
+  getDomain,
+  getProject,
+  getUser,
+  type UserRow,
+} from '../db/lookups.js';
 import { applicationCredentials, users } from '../db/schema.js';
 import { textArray } from '../db/sql-helpers.js';
 import type { AuthRequest, UserRef } from './auth-request.js';
@@ -41,9 +56,12 @@ async function recordFailure(ctx: IdentityContext, user: UserRow): Promise<void>
 }
 
 async function authenticatePassword(ctx: IdentityContext, ref: UserRef | undefined): Promise<UserRow> {
-  if (!ref || (!ref.id && !ref.name)) throw invalid("Invalid input for field 'identity.password.user': a user id or name is required.");
+  if (!ref || (!ref.id && !ref.name))
+    throw invalid("Invalid input for field 'identity.password.user': a user id or name is required.");
   if (ref.name && !ref.id && !ref.domain?.id && !ref.domain?.name)
-    throw invalid("Invalid input for field 'identity.password.user.domain': a user name needs a domain id or name.");
+    throw invalid(
+      "Invalid input for field 'identity.password.user.domain': a user name needs a domain id or name.",
+    );
   const password = ref.password ?? '';
   const user = await findUser(ctx.db, ref);
   if (!user?.passwordHash) {
@@ -72,24 +90,33 @@ async function authenticateAppCred(
 ): Promise<Authenticated> {
   let row: typeof applicationCredentials.$inferSelect | undefined;
   if (body.id) {
-    [row] = await ctx.db.select().from(applicationCredentials).where(eq(applicationCredentials.id, body.id)).limit(1);
+    [row] = await ctx.db
+      .select()
+      .from(applicationCredentials)
+      .where(eq(applicationCredentials.id, body.id))
+      .limit(1);
   } else if (body.name && body.user) {
     const owner = await findUser(ctx.db, body.user);
     if (owner)
       [row] = await ctx.db
         .select()
         .from(applicationCredentials)
-        .where(sql`${applicationCredentials.userId} = ${owner.id} AND ${applicationCredentials.name} = ${body.name}`)
+        .where(
+          sql`${applicationCredentials.userId} = ${owner.id} AND ${applicationCredentials.name} = ${body.name}`,
+        )
         .limit(1);
   } else {
-    throw invalid("Invalid input for field 'identity.application_credential': an id, or a name and a user, is required.");
+    throw invalid(
+      "Invalid input for field 'identity.application_credential': an id, or a name and a user, is required.",
+    );
   }
   if (!row) {
     await burnPasswordCheck(body.secret, ctx.settings.scrypt);
     throw denied();
   }
   if (!(await verifyPassword(body.secret, row.secretHash))) throw denied();
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw denied('The application credential has expired.');
+  if (row.expiresAt && row.expiresAt.getTime() <= Date.now())
+    throw denied('The application credential has expired.');
   const user = await getUser(ctx.db, row.userId);
   if (!user) throw denied();
   await checkUserUsable(ctx, user);
@@ -104,14 +131,16 @@ async function authenticate(ctx: IdentityContext, req: AuthRequest): Promise<Aut
   }
   const method = methods[0]!;
   if (method === 'password') {
-    if (!ident.password) throw invalid("Invalid input for field 'identity.password': required by method password.");
+    if (!ident.password)
+      throw invalid("Invalid input for field 'identity.password': required by method password.");
     return { user: await authenticatePassword(ctx, ident.password.user), methods: ['password'] };
   }
   if (method === 'token') {
     if (!ident.token) throw invalid("Invalid input for field 'identity.token': required by method token.");
     const res = ctx.validator.validate(ident.token.id);
     if (!res.ok) throw denied();
-    if (res.token.applicationCredential) throw new KumoError('forbidden', 'A token made from an application credential cannot be rescoped.');
+    if (res.token.applicationCredential)
+      throw new KumoError('forbidden', 'A token made from an application credential cannot be rescoped.');
     const user = await getUser(ctx.db, res.token.user.id);
     if (!user) throw denied();
     await checkUserUsable(ctx, user);
@@ -119,7 +148,9 @@ async function authenticate(ctx: IdentityContext, req: AuthRequest): Promise<Aut
   }
   if (method === 'application_credential') {
     if (!ident.application_credential)
-      throw invalid("Invalid input for field 'identity.application_credential': required by method application_credential.");
+      throw invalid(
+        "Invalid input for field 'identity.application_credential': required by method application_credential.",
+      );
     return authenticateAppCred(ctx, ident.application_credential);
   }
   throw denied(`Authentication method '${method}' is not supported.`);
@@ -131,8 +162,16 @@ type ScopeResolution =
   | { kind: 'domain'; domain: NamedRef; target: RoleTarget }
   | { kind: 'system'; target: RoleTarget };
 
-async function projectScope(ctx: IdentityContext, projectId: string | undefined, ref?: Parameters<typeof findProject>[1]) {
-  const project = projectId ? await getProject(ctx.db, projectId) : ref ? await findProject(ctx.db, ref) : undefined;
+async function projectScope(
+  ctx: IdentityContext,
+  projectId: string | undefined,
+  ref?: Parameters<typeof findProject>[1],
+) {
+  const project = projectId
+    ? await getProject(ctx.db, projectId)
+    : ref
+      ? await findProject(ctx.db, ref)
+      : undefined;
   if (!project) throw denied('Could not find the requested project, or you have no access to it.');
   const domain = await getDomain(ctx.db, project.domainId);
   if (!project.enabled || !domain?.enabled) throw denied('The requested project is disabled.');
@@ -144,10 +183,15 @@ async function projectScope(ctx: IdentityContext, projectId: string | undefined,
   };
 }
 
-async function resolveScope(ctx: IdentityContext, req: AuthRequest, a: Authenticated): Promise<ScopeResolution> {
+async function resolveScope(
+  ctx: IdentityContext,
+  req: AuthRequest,
+  a: Authenticated,
+): Promise<ScopeResolution> {
   const scope = req.auth.scope;
   if (a.appCred) {
-    if (scope && scope !== 'unscoped' && (scope.domain || scope.system)) throw denied('An application credential is scoped to its project.');
+    if (scope && scope !== 'unscoped' && (scope.domain || scope.system))
+      throw denied('An application credential is scoped to its project.');
     if (scope && scope !== 'unscoped' && scope.project?.id && scope.project.id !== a.appCred.projectId)
       throw denied('An application credential is scoped to its project.');
     return projectScope(ctx, a.appCred.projectId);
@@ -170,16 +214,22 @@ async function resolveScope(ctx: IdentityContext, req: AuthRequest, a: Authentic
   const given = [scope.project, scope.domain, scope.system].filter(Boolean).length;
   if (given > 1) throw invalid('Specify only one of project, domain or system scope.');
   if (scope.project) {
-    if (!scope.project.id && !scope.project.name) throw invalid("Invalid input for field 'scope.project': id or name is required.");
+    if (!scope.project.id && !scope.project.name)
+      throw invalid("Invalid input for field 'scope.project': id or name is required.");
     if (!scope.project.id && !scope.project.domain?.id && !scope.project.domain?.name)
       throw invalid("Invalid input for field 'scope.project.domain': a project name needs a domain.");
     return projectScope(ctx, undefined, scope.project);
   }
   if (scope.domain) {
-    if (!scope.domain.id && !scope.domain.name) throw invalid("Invalid input for field 'scope.domain': id or name is required.");
+    if (!scope.domain.id && !scope.domain.name)
+      throw invalid("Invalid input for field 'scope.domain': id or name is required.");
     const domain = await findDomain(ctx.db, scope.domain);
     if (!domain?.enabled) throw denied('Could not find the requested domain, or you have no access to it.');
-    return { kind: 'domain', domain: { id: domain.id, name: domain.name }, target: { type: 'domain', id: domain.id } };
+    return {
+      kind: 'domain',
+      domain: { id: domain.id, name: domain.name },
+      target: { type: 'domain', id: domain.id },
+    };
   }
   if (scope.system) {
     if (!scope.system.all) throw invalid("Invalid input for field 'scope.system.all': must be true.");
@@ -189,7 +239,10 @@ async function resolveScope(ctx: IdentityContext, req: AuthRequest, a: Authentic
 }
 
 /** Authenticate a POST /v3/auth/tokens body and make the token. */
-export async function issueToken(ctx: IdentityContext, req: AuthRequest): Promise<{ token: string; data: TokenData }> {
+export async function issueToken(
+  ctx: IdentityContext,
+  req: AuthRequest,
+): Promise<{ token: string; data: TokenData }> {
   const a = await authenticate(ctx, req);
   const scope = await resolveScope(ctx, req, a);
   let roles: RoleRef[] = [];
@@ -197,7 +250,8 @@ export async function issueToken(ctx: IdentityContext, req: AuthRequest): Promis
     roles = await effectiveRoles(ctx.db, a.user.id, scope.target);
     if (a.appCred) {
       const have = new Set(roles.map((r) => r.id));
-      if (!a.appCred.roles.every((r) => have.has(r.id))) throw denied('The application credential holds a role its user no longer has.');
+      if (!a.appCred.roles.every((r) => have.has(r.id)))
+        throw denied('The application credential holds a role its user no longer has.');
       roles = await effectiveImplied(ctx, a.appCred.roles);
     }
     if (roles.length === 0) throw denied('The user has no role on the requested scope.');
@@ -223,7 +277,12 @@ export async function issueToken(ctx: IdentityContext, req: AuthRequest): Promis
   if (scope.kind === 'project') data.project = scope.project;
   if (scope.kind === 'domain') data.domain = scope.domain;
   if (scope.kind === 'system') data.system = true;
-  if (a.appCred) data.applicationCredential = { id: a.appCred.id, name: a.appCred.name, restricted: !a.appCred.unrestricted };
+  if (a.appCred)
+    data.applicationCredential = {
+      id: a.appCred.id,
+      name: a.appCred.name,
+      restricted: !a.appCred.unrestricted,
+    };
   return { token: encodeToken(ctx.keys(), data), data };
 }
 

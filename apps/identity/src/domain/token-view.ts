@@ -10,7 +10,9 @@ export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined) {
       id: t.user.id,
       name: t.user.name,
       domain: t.user.domain,
-      password_expires_at: t.user.passwordExpiresAt ? keystoneTime(Date.parse(t.user.passwordExpiresAt)) : null,
+      password_expires_at: t.user.passwordExpiresAt
+        ? keystoneTime(Date.parse(t.user.passwordExpiresAt))
+        : null,
     },
     audit_ids: t.auditIds,
     expires_at: keystoneTime(t.expiresAt),

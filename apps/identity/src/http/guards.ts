@@ -13,8 +13,10 @@ export async function storeOrConflict<T>(what: string, write: () => Promise<T>):
   try {
     return await write();
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Conflict occurred attempting to store ${what} - Duplicate entry.`);
-    if (isForeignKeyViolation(err)) throw conflict(`Conflict occurred attempting to store ${what} - a referenced resource is gone.`);
+    if (isUniqueViolation(err))
+      throw conflict(`Conflict occurred attempting to store ${what} - Duplicate entry.`);
+    if (isForeignKeyViolation(err))
+      throw conflict(`Conflict occurred attempting to store ${what} - a referenced resource is gone.`);
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 
 /** Keystone writes times as 2015-02-24T13:54:48.000000Z. */
-export const keystoneTime = (d: Date | number): string => new Date(d).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+export const keystoneTime = (d: Date | number): string =>
+  new Date(d).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 /** The URL clients used to reach us, for `links`. */
 export function baseUrl(req: FastifyRequest): string {

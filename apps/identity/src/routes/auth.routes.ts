@@ -33,7 +33,10 @@ export function authRoutes(app: FastifyInstance, ctx: IdentityContext): void {
     const body = parseBody(authRequestSchema, req.body);
     const { token, data } = await issueToken(ctx, body);
     const catalog = qBool(req, 'nocatalog') ? undefined : await ctx.catalog.get();
-    return reply.code(201).header('x-subject-token', token).send({ token: tokenView(data, catalog) });
+    return reply
+      .code(201)
+      .header('x-subject-token', token)
+      .send({ token: tokenView(data, catalog) });
   });
 
   const validate = async (req: FastifyRequest) => {

@@ -30,8 +30,18 @@ const updateSchema = z.object({
   }),
 });
 
-const KNOWN = new Set(['id', 'name', 'description', 'enabled', 'tags', 'links', 'options', 'explicit_domain_id']);
-const extraOf = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !KNOWN.has(k)));
+const KNOWN = new Set([
+  'id',
+  'name',
+  'description',
+  'enabled',
+  'tags',
+  'links',
+  'options',
+  'explicit_domain_id',
+]);
+const extraOf = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([k]) => !KNOWN.has(k)));
 
 export function domainRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   const { db, policy } = ctx;
@@ -105,13 +115,15 @@ export function domainRoutes(app: FastifyInstance, ctx: IdentityContext): void {
     if (cur.enabled) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
     if (cur.id === 'default') throw forbidden('The default domain cannot be deleted.');
     await db.transaction(async (tx) => {
-      const projectIds = (await tx.select({ id: projects.id }).from(projects).where(eq(projects.domainId, cur.id))).map(
+      const projectIds = (
+        await tx.select({ id: projects.id }).from(projects).where(eq(projects.domainId, cur.id))
+      ).map((r) => r.id);
+      const userIds = (await tx.select({ id: users.id }).from(users).where(eq(users.domainId, cur.id))).map(
         (r) => r.id,
       );
-      const userIds = (await tx.select({ id: users.id }).from(users).where(eq(users.domainId, cur.id))).map((r) => r.id);
-      const groupIds = (await tx.select({ id: groups.id }).from(groups).where(eq(groups.domainId, cur.id))).map(
-        (r) => r.id,
-      );
+      const groupIds = (
+        await tx.select({ id: groups.id }).from(groups).where(eq(groups.domainId, cur.id))
+      ).map((r) => r.id);
       const targets = [cur.id, ...projectIds];
       const actors = [...userIds, ...groupIds];
       await tx

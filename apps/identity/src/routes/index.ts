@@ -1,8 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { IdentityContext } from '../context.js';
+import { applicationCredentialRoutes } from './application-credentials.routes.js';
 import { authRoutes } from './auth.routes.js';
+import { credentialRoutes } from './credentials.routes.js';
 import { domainRoutes } from './domains.routes.js';
+import { endpointRoutes } from './endpoints.routes.js';
+import { grantRoutes } from './grants.routes.js';
+import { groupRoutes } from './groups.routes.js';
 import { projectRoutes } from './projects.routes.js';
+import { regionRoutes } from './regions.routes.js';
+import { roleAssignmentRoutes } from './role-assignments.routes.js';
+import { roleRoutes } from './roles.routes.js';
+import { serviceRoutes } from './services.routes.js';
+import { userRoutes } from './users.routes.js';
 import { versionRoutes } from './versions.routes.js';
 
 /** Every identity route, one file per resource. */
@@ -11,4 +21,14 @@ export function identityRoutes(app: FastifyInstance, ctx: IdentityContext): void
   authRoutes(app, ctx);
   domainRoutes(app, ctx);
   projectRoutes(app, ctx);
+  userRoutes(app, ctx);
+  groupRoutes(app, ctx);
+  credentialRoutes(app, ctx);
+  roleRoutes(app, ctx);
+  grantRoutes(app, ctx);
+  roleAssignmentRoutes(app, ctx);
+  regionRoutes(app, ctx);
+  serviceRoutes(app, ctx);
+  endpointRoutes(app, ctx);
+  applicationCredentialRoutes(app, ctx);
 }

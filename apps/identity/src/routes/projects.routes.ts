@@ -34,14 +34,29 @@ const updateSchema = z.object({
   }),
 });
 
-const KNOWN = new Set(['id', 'name', 'domain_id', 'parent_id', 'description', 'enabled', 'is_domain', 'tags', 'options', 'links']);
-const extraOf = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !KNOWN.has(k)));
+const KNOWN = new Set([
+  'id',
+  'name',
+  'domain_id',
+  'parent_id',
+  'description',
+  'enabled',
+  'is_domain',
+  'tags',
+  'options',
+  'links',
+]);
+const extraOf = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([k]) => !KNOWN.has(k)));
 const csv = (v: string | undefined) => (v ? v.split(',').filter(Boolean) : undefined);
 
 export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   const { db, policy } = ctx;
 
-  const load = async (req: FastifyRequest<{ Params: { id: string } }>, action: string): Promise<ProjectRow> => {
+  const load = async (
+    req: FastifyRequest<{ Params: { id: string } }>,
+    action: string,
+  ): Promise<ProjectRow> => {
     const p = found(await getProject(db, req.params.id), 'project', req.params.id);
     policy.authorize(action, callerOf(req), { project: { id: p.id, domain_id: p.domainId } });
     return p;
@@ -59,7 +74,11 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
     const parentId = q(req, 'parent_id');
     if (parentId !== undefined) {
       const parentIsDomain = await getDomain(db, parentId);
-      where.push(parentIsDomain ? and(eq(projects.domainId, parentId), isNull(projects.parentId)) : eq(projects.parentId, parentId));
+      where.push(
+        parentIsDomain
+          ? and(eq(projects.domainId, parentId), isNull(projects.parentId))
+          : eq(projects.parentId, parentId),
+      );
     }
     if (qBool(req, 'is_domain') === true) where.push(eq(projects.id, '\u0000')); // Kumo keeps domains apart
     const all = csv(q(req, 'tags'));
@@ -98,8 +117,10 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
         const parent = await getProject(db, b.parent_id);
         if (!parent) throw notFound('project', b.parent_id);
         domainId ??= parent.domainId;
-        if (parent.domainId !== domainId) throw invalid('A project must be in the same domain as its parent.');
-        if (!parent.enabled && b.enabled !== false) throw forbidden('Cannot create an enabled project under a disabled parent.');
+        if (parent.domainId !== domainId)
+          throw invalid('A project must be in the same domain as its parent.');
+        if (!parent.enabled && b.enabled !== false)
+          throw forbidden('Cannot create an enabled project under a disabled parent.');
         parentId = parent.id;
       }
     }
@@ -130,7 +151,17 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
     const { project: b } = parseBody(updateSchema, req.body);
     for (const k of ['domain_id', 'parent_id', 'is_domain', 'id'] as const) {
       const v = (b as Record<string, unknown>)[k];
-      if (v !== undefined && v !== (k === 'domain_id' ? cur.domainId : k === 'parent_id' ? (cur.parentId ?? cur.domainId) : k === 'id' ? cur.id : false))
+      if (
+        v !== undefined &&
+        v !==
+          (k === 'domain_id'
+            ? cur.domainId
+            : k === 'parent_id'
+              ? (cur.parentId ?? cur.domainId)
+              : k === 'id'
+                ? cur.id
+                : false)
+      )
         throw invalid(`The project's ${k} cannot be changed.`);
     }
     if (b.enabled === true && cur.parentId) {
@@ -160,7 +191,9 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
     const child = await db.query.projects.findFirst({ where: (p, { eq }) => eq(p.parentId, cur.id) });
     if (child) throw forbidden('Cannot delete a project that has child projects; delete them first.');
     await db.transaction(async (tx) => {
-      await tx.delete(assignments).where(and(eq(assignments.targetType, 'project'), eq(assignments.targetId, cur.id)));
+      await tx
+        .delete(assignments)
+        .where(and(eq(assignments.targetType, 'project'), eq(assignments.targetId, cur.id)));
       await tx.delete(projects).where(eq(projects.id, cur.id));
     });
     await ctx.revoke({ projectId: cur.id });

@@ -99,7 +99,8 @@ export class Policy {
   private readonly compiled = new Map<string, Node>();
 
   constructor(defaults: PolicyRules, overrides: PolicyRules = {}) {
-    for (const [name, rule] of Object.entries({ ...defaults, ...overrides })) this.compiled.set(name, parseRule(rule));
+    for (const [name, rule] of Object.entries({ ...defaults, ...overrides }))
+      this.compiled.set(name, parseRule(rule));
   }
 
   enforce(action: string, token: TokenData, target: Target = {}): boolean {
@@ -110,10 +111,17 @@ export class Policy {
 
   /** Throws 403 unless the rule allows it. */
   authorize(action: string, token: TokenData, target: Target = {}): void {
-    if (!this.enforce(action, token, target)) throw forbidden(`You are not authorized to perform the requested action: ${action}.`);
+    if (!this.enforce(action, token, target))
+      throw forbidden(`You are not authorized to perform the requested action: ${action}.`);
   }
 
-  private evaluate(n: Node, tok: TokenData, target: Target, creds: Record<string, string | undefined>, depth: number): boolean {
+  private evaluate(
+    n: Node,
+    tok: TokenData,
+    target: Target,
+    creds: Record<string, string | undefined>,
+    depth: number,
+  ): boolean {
     if (depth > 32) throw new KumoError('invalid', 'policy rules recurse too deeply');
     switch (n.t) {
       case 'true':

@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { KumoError } from '../errors.js';
 
@@ -16,7 +25,8 @@ export interface TokenKeys {
   byId: Map<string, Buffer>;
 }
 
-export const keyFingerprint = (key: Buffer): Buffer => createHash('sha256').update(key).digest().subarray(0, 4);
+export const keyFingerprint = (key: Buffer): Buffer =>
+  createHash('sha256').update(key).digest().subarray(0, 4);
 
 const newKeyText = () => `${randomBytes(32).toString('base64')}\n`;
 
@@ -43,7 +53,8 @@ export function initKeyRepository(dir: string): void {
 export function loadKeyRepository(dir: string): TokenKeys {
   if (!existsSync(dir)) throw new KumoError('invalid', `token key repository ${dir} does not exist`);
   const nums = keyNumbers(dir);
-  if (nums.length < 2) throw new KumoError('invalid', `token key repository ${dir} needs a staged and a primary key`);
+  if (nums.length < 2)
+    throw new KumoError('invalid', `token key repository ${dir} needs a staged and a primary key`);
   const byId = new Map<string, Buffer>();
   let primary: Buffer | undefined;
   for (const n of nums) {

@@ -1,4 +1,4 @@
-import { RevocationList } from './revocation.js';
+import type { RevocationList } from './revocation.js';
 import { decodeToken } from './token-codec.js';
 import type { TokenData } from './token-data.js';
 import type { TokenKeys } from './token-keys.js';

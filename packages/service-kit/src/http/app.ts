@@ -1,6 +1,10 @@
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import type { TokenData } from '../auth/token-data.js';
@@ -106,7 +110,12 @@ export function createServiceApp(deps: ServiceAppDeps): FastifyInstance {
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
       'request',
     );
   });
@@ -132,7 +141,11 @@ export function createServiceApp(deps: ServiceAppDeps): FastifyInstance {
     return sendError(reply, deps.errorFormat, ke, deps.authUri);
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, deps.errorFormat, new KumoError('not_found', `The resource could not be found: ${req.method} ${req.url.split('?')[0]}`)),
+    sendError(
+      reply,
+      deps.errorFormat,
+      new KumoError('not_found', `The resource could not be found: ${req.method} ${req.url.split('?')[0]}`),
+    ),
   );
 
   app.get('/healthz', { config: { auth: false } }, async () => ({ status: 'ok' }));

@@ -3,11 +3,19 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 
 /** Prometheus metrics: request count and latency by route and status. */
 export function registerMetrics(app: FastifyInstance, service: string, registry = new Registry()): Registry {
-  if (!registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: registry });
+  if (!registry.getSingleMetric('process_cpu_user_seconds_total'))
+    collectDefaultMetrics({ register: registry });
   const labelNames = ['service', 'method', 'route', 'status'] as const;
   const count =
-    (registry.getSingleMetric('kumo_http_requests_total') as Counter<(typeof labelNames)[number]> | undefined) ??
-    new Counter({ name: 'kumo_http_requests_total', help: 'HTTP requests', labelNames, registers: [registry] });
+    (registry.getSingleMetric('kumo_http_requests_total') as
+      | Counter<(typeof labelNames)[number]>
+      | undefined) ??
+    new Counter({
+      name: 'kumo_http_requests_total',
+      help: 'HTTP requests',
+      labelNames,
+      registers: [registry],
+    });
   const latency =
     (registry.getSingleMetric('kumo_http_request_duration_seconds') as
       | Histogram<(typeof labelNames)[number]>

@@ -1,0 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+import type { IdentityContext } from '../context.js';
+
+export function roleRoutes(_app: FastifyInstance, _ctx: IdentityContext): void {
+  // TODO: implemented by its owner
+}
