@@ -143,7 +143,7 @@ export class Policy {
         const have = creds[n.kind];
         if (have === undefined) return false;
         const ref = /^%\((.+)\)s$/.exec(n.match);
-        const want = ref ? lookup(target, ref[1]!) : n.match;
+        const want = ref ? lookup({ ...target, target }, ref[1]!) : n.match;
         return want !== undefined && want !== null && String(want) === have;
       }
     }
