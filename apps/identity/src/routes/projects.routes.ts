@@ -1,5 +1,5 @@
 import { callerOf, forbidden, invalid, notFound } from '@kumo/service-kit';
-import { and, arrayContains, arrayOverlaps, eq, isNull, not, type SQL } from 'drizzle-orm';
+import { and, arrayContains, arrayOverlaps, eq, isNull, not, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdentityContext } from '../context.js';
@@ -80,7 +80,7 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
           : eq(projects.parentId, parentId),
       );
     }
-    if (qBool(req, 'is_domain') === true) where.push(eq(projects.id, '\u0000')); // Kumo keeps domains apart
+    if (qBool(req, 'is_domain') === true) where.push(sql`false`); // Kumo keeps domains apart (ADR 0007)
     const all = csv(q(req, 'tags'));
     if (all) where.push(arrayContains(projects.tags, all));
     const any = csv(q(req, 'tags-any'));

@@ -180,3 +180,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { PORT: '99999' })).toThrow(/PORT[\s\S]*NAME/);
   });
 });
+
+describe('bodies and database input errors', () => {
+  const app2 = createServiceApp({
+    service: 't2',
+    logger: createLogger({ service: 't2', level: 'silent' }),
+    errorFormat: 'keystone',
+  });
+  app2.put('/empty', { config: { auth: false } }, async (req, reply) =>
+    reply.code(204).send(req.body === undefined ? undefined : 'x'),
+  );
+  app2.get('/pg', { config: { auth: false } }, async () => {
+    throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+  });
+  it('treats an empty JSON body as no body', async () => {
+    const res = await app2.inject({
+      method: 'PUT',
+      url: '/empty',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(204);
+  });
+  it('maps PostgreSQL input errors to 400', async () => {
+    const res = await app2.inject({ url: '/pg' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe(400);
+  });
+});
+
+describe('wrapped database errors', () => {
+  const app3 = createServiceApp({
+    service: 't3',
+    logger: createLogger({ service: 't3', level: 'silent' }),
+    errorFormat: 'nova',
+  });
+  app3.get('/wrapped', { config: { auth: false } }, async () => {
+    throw Object.assign(new Error('Failed query'), { cause: { code: '22021' } });
+  });
+  it('sees the SQLSTATE through an ORM wrapper', async () => {
+    const res = await app3.inject({ url: '/wrapped' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().badRequest.code).toBe(400);
+  });
+});

@@ -66,6 +66,9 @@ const kindOfStatus = (status: number): ErrorKind => {
   }
 };
 
+/** SQLSTATEs that mean the client sent a value the database cannot hold. */
+const PG_INPUT_ERRORS = new Set(['22021', '22P02', '22001', '22003', '22007', '22008', '22023', '54000']);
+
 /** Converts anything thrown into a KumoError; unknown errors become `internal`. */
 export function toKumoError(err: unknown): KumoError {
   if (isKumoError(err)) return err;
@@ -73,6 +76,11 @@ export function toKumoError(err: unknown): KumoError {
   if (fe && Array.isArray(fe.validation)) {
     return new KumoError('invalid', `Invalid input: ${fe.message}`);
   }
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const pg = typeof e?.code === 'string' ? e.code : e?.cause?.code;
+  // PostgreSQL refusing a value (NUL byte, malformed number, over-long text) is bad input, not a fault
+  if (typeof pg === 'string' && PG_INPUT_ERRORS.has(pg))
+    return new KumoError('invalid', 'Invalid input: a value is malformed or too long.');
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const msg =
       fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
@@ -102,6 +110,18 @@ export function createServiceApp(deps: ServiceAppDeps): FastifyInstance {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // OpenStack clients send `Content-Type: application/json` with an empty body on
+  // PUT/DELETE calls that take none: an empty body is no body, not bad JSON.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new KumoError('invalid', 'Malformed request body: the body is not valid JSON.'), undefined);
+    }
+  });
   app.decorateRequest('auth', undefined);
   app.decorateRequest('authToken', undefined);
 
