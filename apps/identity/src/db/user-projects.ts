@@ -18,7 +18,7 @@ export async function userProjects(db: Db, userId: string): Promise<ProjectRow[]
       UNION
       SELECT p.id FROM identity.projects p JOIN below b ON p.parent_id = b.id
     )
-    SELECT id FROM actor_assignments WHERE target_type = 'project' AND NOT inherited
+    SELECT target_id AS id FROM actor_assignments WHERE target_type = 'project' AND NOT inherited
     UNION SELECT p.id FROM identity.projects p JOIN actor_assignments a
       ON a.inherited AND a.target_type = 'domain' AND a.target_id = p.domain_id
     UNION SELECT id FROM below`);

@@ -64,6 +64,8 @@ export const identityPolicyDefaults: PolicyRules = {
   'identity:create_grant': 'rule:admin_required',
   'identity:revoke_grant': 'rule:admin_required',
   'identity:list_role_assignments': 'rule:admin_or_reader',
+  /** GET /v3/role_assignments?user.id=<self>: a user may always see its own assignments. */
+  'identity:list_own_role_assignments': 'rule:owner',
   'identity:list_system_grants_for_user': 'rule:admin_or_reader or rule:owner',
 
   'identity:get_region': '@',
@@ -86,6 +88,9 @@ export const identityPolicyDefaults: PolicyRules = {
   'identity:list_application_credentials': 'rule:admin_or_reader or rule:owner',
   'identity:create_application_credential': 'rule:owner',
   'identity:delete_application_credential': 'rule:admin_required or rule:owner',
+  'identity:get_access_rule': 'rule:admin_or_reader or rule:owner',
+  'identity:list_access_rules': 'rule:admin_or_reader or rule:owner',
+  'identity:delete_access_rule': 'rule:admin_required or rule:owner',
 
   'identity:get_credential': 'rule:admin_or_reader or user_id:%(target.credential.user_id)s',
   'identity:list_credentials': 'rule:admin_or_reader or rule:owner',
