@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applicationCredentials, assignments, roles, users } from '../src/db/schema.js';
+import { accessRules, applicationCredentials, assignments, roles, users } from '../src/db/schema.js';
 import { newId } from '../src/domain/ids.js';
 import { hashPassword } from '../src/domain/passwords.js';
 import { parseExpiry } from '../src/routes/application-credentials.routes.js';
@@ -346,6 +346,108 @@ describe('access rules', () => {
     expect((await h.call('DELETE', `${rules()}/${ruleId}`, { token: h.demoToken })).statusCode).toBe(204);
     expect((await h.call('GET', rules(), { token: h.demoToken })).json().access_rules).toEqual([]);
     expect((await h.call('DELETE', `${rules()}/${ruleId}`, { token: h.demoToken })).statusCode).toBe(404);
+    const held = await h.ctx.db
+      .select()
+      .from(applicationCredentials)
+      .where(eq(applicationCredentials.name, ''));
+    expect(held).toEqual([]);
+  });
+
+  it('creating two credentials with the same rule triple reuses one rule id (one row)', async () => {
+    const triple = { service: 'image', path: '/v2/images', method: 'GET' };
+    const a = (await create({ name: uniq('same'), access_rules: [triple, triple] })).json()
+      .application_credential;
+    expect(a.access_rules).toHaveLength(1);
+    const b = (await create({ name: uniq('same'), access_rules: [triple] })).json().application_credential;
+    expect(b.access_rules).toEqual(a.access_rules);
+    const rows = await h.ctx.db
+      .select()
+      .from(accessRules)
+      .where(and(eq(accessRules.userId, demoId), eq(accessRules.service, 'image')));
+    expect(rows.map((r) => r.id)).toEqual([a.access_rules[0].id]);
+    // both credentials show it, when listed too
+    const listed = (await h.call('GET', base(), { token: h.demoToken })).json().application_credentials;
+    for (const ac of [a, b])
+      expect(listed.find((x: { id: string }) => x.id === ac.id).access_rules).toEqual(a.access_rules);
+    for (const ac of [a, b]) await h.call('DELETE', `${base()}/${ac.id}`, { token: h.demoToken });
+    await h.call('DELETE', `${rules()}/${a.access_rules[0].id}`, { token: h.demoToken });
+  });
+
+  it('deleting a rule a credential uses is 403; an unused one is 204', async () => {
+    const used = { service: 'network', path: '/v2.0/ports', method: 'GET' };
+    const unused = { service: 'network', path: '/v2.0/networks', method: 'POST' };
+    const ac = (await create({ name: uniq('use'), access_rules: [used] })).json().application_credential;
+    const gone = (await create({ name: uniq('use'), access_rules: [unused] })).json().application_credential;
+    expect((await h.call('DELETE', `${base()}/${gone.id}`, { token: h.demoToken })).statusCode).toBe(204);
+
+    const del = await h.call('DELETE', `${rules()}/${ac.access_rules[0].id}`, { token: h.demoToken });
+    expect(del.statusCode).toBe(403);
+    expect(del.json().error.message).toBe('May not delete access rule in use');
+    const shown = await h.call('GET', `${base()}/${ac.id}`, { token: h.demoToken });
+    expect(shown.json().application_credential.access_rules).toEqual(ac.access_rules);
+
+    const unusedId = gone.access_rules[0].id;
+    expect((await h.call('DELETE', `${rules()}/${unusedId}`, { token: h.demoToken })).statusCode).toBe(204);
+    expect((await h.call('GET', `${rules()}/${unusedId}`, { token: h.demoToken })).statusCode).toBe(404);
+    // another user's rule is not found by id, neither to show, delete nor use
+    const otherUser = `/v3/users/${h.ids.adminUserId}/access_rules/${ac.access_rules[0].id}`;
+    expect((await h.call('DELETE', otherUser, { token: h.adminToken })).statusCode).toBe(404);
+    expect((await h.call('GET', `${rules()}/%00`, { token: h.demoToken })).statusCode).toBe(404);
+    expect((await h.call('DELETE', `${rules()}/%00`, { token: h.demoToken })).statusCode).toBe(404);
+    await h.call('DELETE', `${base()}/${ac.id}`, { token: h.demoToken });
+    await h.call('DELETE', `${rules()}/${ac.access_rules[0].id}`, { token: h.demoToken });
+  });
+
+  it("a rule named by id must be one of the user's rules (404); the credential is then not made", async () => {
+    const triple = { service: 'volumev3', path: '/v3/*/volumes', method: 'GET' };
+    const mine = (await create({ name: uniq('id'), access_rules: [triple] })).json().application_credential;
+    const ruleId = mine.access_rules[0].id;
+    const adminAc = await h.call('POST', `/v3/users/${h.ids.adminUserId}/application_credentials`, {
+      token: h.adminToken,
+      body: { application_credential: { name: uniq('theirs'), access_rules: [{ id: ruleId }] } },
+    });
+    expect(adminAc.statusCode).toBe(404);
+    const name = uniq('unknown');
+    const unknown = await create({ name, access_rules: [triple, { id: 'feedface' }] });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.title).toBe('Not Found');
+    // the transaction rolled back: no credential of that name
+    const byName = await h.call('GET', `${base()}?name=${name}`, { token: h.demoToken });
+    expect(byName.json().application_credentials).toEqual([]);
+    // a new rule may carry the id the request gives it
+    const chosen = await create({
+      name: uniq('chosen'),
+      access_rules: [{ id: 'my-rule-1', ...triple, method: 'HEAD' }],
+    });
+    expect(chosen.statusCode).toBe(201);
+    expect(chosen.json().application_credential.access_rules[0].id).toBe('my-rule-1');
+  });
+
+  it('deleting a user takes its credentials and access rules with it', async () => {
+    const userId = newId();
+    await h.ctx.db.insert(users).values({
+      id: userId,
+      name: uniq('leaver'),
+      domainId: 'default',
+      passwordHash: await hashPassword('leaver-secret', h.ctx.settings.scrypt),
+    });
+    const [member] = await h.ctx.db.query.roles.findMany({ where: (r, { eq }) => eq(r.name, 'member') });
+    await h.ctx.db.insert(assignments).values({
+      actorType: 'user',
+      actorId: userId,
+      targetType: 'project',
+      targetId: h.ids.demoProjectId,
+      roleId: member!.id,
+    });
+    const [u] = await h.ctx.db.select().from(users).where(eq(users.id, userId));
+    const token = await h.login(u!.name, 'leaver-secret', 'demo');
+    const made = await h.call('POST', `/v3/users/${userId}/application_credentials`, {
+      token,
+      body: { application_credential: { name: 'x', access_rules: [rule] } },
+    });
+    expect(made.statusCode).toBe(201);
+    expect((await h.call('DELETE', `/v3/users/${userId}`, { token: h.adminToken })).statusCode).toBe(204);
+    expect(await h.ctx.db.select().from(accessRules).where(eq(accessRules.userId, userId))).toEqual([]);
   });
 });
 

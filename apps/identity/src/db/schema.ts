@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -201,10 +202,50 @@ export const applicationCredentials = identity.table(
     expiresAt: ts('expires_at'),
     unrestricted: boolean('unrestricted').notNull().default(false),
     roles: jsonb('roles').$type<{ id: string; name: string }[]>().notNull(),
-    accessRules: jsonb('access_rules').$type<Record<string, unknown>[]>().notNull().default([]),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [unique('app_creds_user_name_key').on(t.userId, t.name)],
+);
+
+/** Access rules (service, path, method) a user's application credentials may be limited to. */
+export const accessRules = identity.table(
+  'access_rules',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    service: text('service').notNull(),
+    path: text('path').notNull(),
+    method: text('method').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('access_rules_user_rule_key').on(t.userId, t.service, t.path, t.method)],
+);
+
+/** Which access rules an application credential is limited to. A rule in use cannot be deleted. */
+export const applicationCredentialAccessRules = identity.table(
+  'application_credential_access_rules',
+  {
+    applicationCredentialId: text('application_credential_id').notNull(),
+    accessRuleId: text('access_rule_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'app_cred_access_rules_pk', columns: [t.applicationCredentialId, t.accessRuleId] }),
+    foreignKey({
+      name: 'app_cred_access_rules_cred_fk',
+      columns: [t.applicationCredentialId],
+      foreignColumns: [applicationCredentials.id],
+    }).onDelete('cascade'),
+    // NO ACTION (checked at the end of the statement): a rule in use cannot be deleted, yet deleting a
+    // user removes its credentials and rules in one cascade whatever the order
+    foreignKey({
+      name: 'app_cred_access_rules_rule_fk',
+      columns: [t.accessRuleId],
+      foreignColumns: [accessRules.id],
+    }).onDelete('no action'),
+    index('app_cred_access_rules_rule_idx').on(t.accessRuleId),
+  ],
 );
 
 export const credentials = identity.table(

@@ -6,19 +6,19 @@ import type { IdentityContext } from '../context.js';
 import {
   type AccessRule,
   type AppCredRow,
+  deleteAccessRule,
   deleteAppCred,
-  deleteHeldAccessRule,
+  getAccessRule,
   getAppCred,
   insertAppCred,
+  listAccessRules,
   listAppCreds,
   roleByName,
   roleDomains,
-  userAccessRules,
   withImpliedRoles,
 } from '../db/application-credentials.repo.js';
 import { effectiveRoles, projectAncestors } from '../db/effective-roles.js';
 import { storable } from '../db/regions.repo.js';
-import { newId } from '../domain/ids.js';
 import { hashPassword } from '../domain/passwords.js';
 import { parseBody } from '../http/body.js';
 import { nameField, storeOrConflict } from '../http/guards.js';
@@ -35,12 +35,18 @@ const idString = z
 const roleRef = z
   .strictObject({ id: idString.optional(), name: safe(nameField(255)).optional() })
   .refine((r) => r.id !== undefined || r.name !== undefined, 'a role needs an id or a name');
-const accessRuleIn = z.looseObject({
-  id: idString.optional(),
-  service: idString.optional(),
-  path: safe(z.string().max(225).regex(/^\//, 'must start with /')).optional(),
-  method: z.enum(METHODS).optional(),
-});
+/** A rule of the user by id, or by service, path and method (Keystone makes it when the user has none). */
+const accessRuleIn = z
+  .looseObject({
+    id: idString.optional(),
+    service: idString.optional(),
+    path: safe(z.string().max(225).regex(/^\//, 'must start with /')).optional(),
+    method: z.enum(METHODS).optional(),
+  })
+  .refine(
+    (r) => r.id !== undefined || (r.service !== undefined && r.path !== undefined && r.method !== undefined),
+    'an access rule needs an id, or a service, a path and a method',
+  );
 const createSchema = z.object({
   application_credential: z.strictObject({
     id: z.string().optional(),
@@ -92,7 +98,7 @@ function appCredView(req: FastifyRequest, a: AppCredRow, domains: Map<string, st
     expires_at: a.expiresText,
     unrestricted: a.unrestricted,
     roles: a.roles.map((r) => ({ id: r.id, name: r.name, domain_id: domains.get(r.id) ?? null })),
-    access_rules: (a.accessRules as unknown as AccessRule[]).map(ruleFields),
+    access_rules: a.accessRules.map(ruleFields),
     links: { self: `${baseUrl(req)}/v3/users/${a.userId}/application_credentials/${a.id}` },
   };
 }
@@ -161,25 +167,6 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
     return out;
   };
 
-  /** Reuse the user's rule of the same id, or of the same service/path/method; else a new rule. */
-  const resolveAccessRules = async (userId: string, wanted: Body['access_rules']): Promise<AccessRule[]> => {
-    if (!wanted || wanted.length === 0) return [];
-    const { rules } = await userAccessRules(db, userId);
-    const out = new Map<string, AccessRule>();
-    for (const w of wanted) {
-      let rule =
-        (w.id !== undefined ? rules.find((r) => r.id === w.id) : undefined) ??
-        rules.find((r) => r.service === w.service && r.path === w.path && r.method === w.method);
-      if (!rule) {
-        if (w.service === undefined || w.path === undefined || w.method === undefined)
-          throw appCredInvalid('an access rule needs a service, a path and a method');
-        rule = { id: w.id ?? newId(), service: w.service, path: w.path, method: w.method };
-      }
-      out.set(rule.id, rule);
-    }
-    return [...out.values()];
-  };
-
   const viewOf = async (req: FastifyRequest, rows: AppCredRow[]) => {
     const domains = await roleDomains(
       db,
@@ -225,7 +212,6 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
       const held = await callerRoles(caller, caller.project);
       if (held.length === 0) throw forbidden('The caller holds no role on its project any more.');
       const roles = await delegatedRoles(held, b.roles);
-      const accessRules = await resolveAccessRules(userId, b.access_rules);
       const secret = b.secret || randomBytes(64).toString('base64url');
       const row = await storeOrConflict('application_credential', async () =>
         insertAppCred(db, {
@@ -237,7 +223,7 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
           expiresAt,
           unrestricted: b.unrestricted ?? false,
           roles,
-          accessRules,
+          accessRules: b.access_rules ?? [],
         }),
       );
       const [view] = await viewOf(req, [row]);
@@ -267,7 +253,7 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
     async (req, reply) => {
       const row = await load(req, 'identity:delete_application_credential');
       refuseRestricted(callerOf(req));
-      await deleteAppCred(db, row);
+      await deleteAppCred(db, row.id);
       await ctx.revoke({ applicationCredentialId: row.id });
       return reply.code(204).send();
     },
@@ -280,23 +266,17 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
 
   app.get<{ Params: { user_id: string } }>('/v3/users/:user_id/access_rules', async (req) => {
     policy.authorize('identity:list_access_rules', callerOf(req), userTarget(req));
-    const { rules } = await userAccessRules(db, req.params.user_id);
-    const service = q(req, 'service');
-    const path = q(req, 'path');
-    const method = q(req, 'method');
-    const shown = rules.filter(
-      (r) =>
-        (service === undefined || r.service === service) &&
-        (path === undefined || r.path === path) &&
-        (method === undefined || r.method === method),
-    );
+    const shown = await listAccessRules(db, req.params.user_id, {
+      service: q(req, 'service'),
+      path: q(req, 'path'),
+      method: q(req, 'method'),
+    });
     return { access_rules: shown.map((r) => ruleView(req, req.params.user_id, r)), links: listLinks(req) };
   });
 
   app.get<{ Params: { user_id: string; id: string } }>('/v3/users/:user_id/access_rules/:id', async (req) => {
     policy.authorize('identity:get_access_rule', callerOf(req), userTarget(req));
-    const { rules } = await userAccessRules(db, req.params.user_id);
-    const rule = rules.find((r) => r.id === req.params.id);
+    const rule = await getAccessRule(db, req.params.user_id, req.params.id);
     if (!rule) throw notFound('Access Rule', req.params.id, 'AccessRuleNotFound');
     return { access_rule: ruleView(req, req.params.user_id, rule) };
   });
@@ -305,11 +285,9 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
     '/v3/users/:user_id/access_rules/:id',
     async (req, reply) => {
       policy.authorize('identity:delete_access_rule', callerOf(req), userTarget(req));
-      const { rules, inUse } = await userAccessRules(db, req.params.user_id);
-      if (!rules.some((r) => r.id === req.params.id))
-        throw notFound('Access Rule', req.params.id, 'AccessRuleNotFound');
-      if (inUse.has(req.params.id)) throw forbidden('May not delete access rule in use');
-      await deleteHeldAccessRule(db, req.params.user_id, req.params.id);
+      const outcome = await deleteAccessRule(db, req.params.user_id, req.params.id);
+      if (outcome === 'missing') throw notFound('Access Rule', req.params.id, 'AccessRuleNotFound');
+      if (outcome === 'in_use') throw forbidden('May not delete access rule in use');
       return reply.code(204).send();
     },
   );
