@@ -110,3 +110,32 @@ describe('token scopes', () => {
     expect(check.statusCode).toBe(404);
   });
 });
+
+describe('domain-specific roles', () => {
+  it('confer their implied global roles but never appear in a token', async () => {
+    const admin = await h.login('admin', ADMIN_PASSWORD, 'admin');
+    const dr = await h.call('POST', '/v3/roles', {
+      token: admin,
+      body: { role: { name: 'dom-helper', domain_id: 'default' } },
+    });
+    expect(dr.statusCode).toBe(201);
+    const gr = await h.call('POST', '/v3/roles', { token: admin, body: { role: { name: 'auditor' } } });
+    const domRole = dr.json().role.id;
+    const globalRole = gr.json().role.id;
+    expect(
+      (await h.call('PUT', `/v3/roles/${domRole}/implies/${globalRole}`, { token: admin })).statusCode,
+    ).toBe(201);
+    const grant = await h.call(
+      'PUT',
+      `/v3/projects/${h.ids.demoProjectId}/users/${h.ids.demoUserId}/roles/${domRole}`,
+      { token: admin },
+    );
+    expect(grant.statusCode).toBe(204);
+    const t = await h.call('POST', '/v3/auth/tokens', {
+      body: pw('demo', DEMO_PASSWORD, { project: { id: h.ids.demoProjectId } }),
+    });
+    const names = t.json().token.roles.map((r: { name: string }) => r.name);
+    expect(names).toContain('auditor');
+    expect(names).not.toContain('dom-helper');
+  });
+});

@@ -11,7 +11,8 @@ export type RoleTarget =
 /**
  * The roles a user holds on a target, as Keystone computes them: direct and
  * group assignments, inherited assignments from the domain and parent projects,
- * then every implied role, transitively. One round trip.
+ * then every implied role, transitively. One round trip. Domain-specific roles
+ * only confer their implied global roles and never appear in tokens, as in Keystone.
  */
 export async function effectiveRoles(db: Db, userId: string, target: RoleTarget): Promise<RoleRef[]> {
   const where =
@@ -33,7 +34,8 @@ export async function effectiveRoles(db: Db, userId: string, target: RoleTarget)
       UNION
       SELECT ir.implied_role_id FROM identity.implied_roles ir JOIN all_roles ar ON ir.prior_role_id = ar.role_id
     )
-    SELECT r.id, r.name FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id ORDER BY r.name`);
+    SELECT r.id, r.name FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id
+    WHERE r.domain_id IS NULL ORDER BY r.name`);
   return res.rows.map((r) => ({ id: r.id, name: r.name }));
 }
 

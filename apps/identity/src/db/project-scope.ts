@@ -47,7 +47,7 @@ const scopeSql = (find: string) => `
     )
     SELECT p.id, p.name, p.enabled, p.domain_id, p.domain_name, p.domain_enabled,
       (SELECT json_agg(json_build_object('id', r.id, 'name', r.name) ORDER BY r.name)
-         FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id) AS roles
+         FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id WHERE r.domain_id IS NULL) AS roles
     FROM p`;
 
 interface Row {

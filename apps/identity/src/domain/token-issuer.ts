@@ -240,7 +240,8 @@ async function delegatedRoles(
       UNION
       SELECT ir.implied_role_id FROM identity.implied_roles ir JOIN all_roles ar ON ir.prior_role_id = ar.role_id
     )
-    SELECT r.id, r.name FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id ORDER BY r.name`);
+    SELECT r.id, r.name FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id
+    WHERE r.domain_id IS NULL ORDER BY r.name`);
   return res.rows;
 }
 
