@@ -29,6 +29,12 @@ const passwordBody = (user: string, password: string, project?: string) =>
     },
   });
 
+/** The few response fields the benchmark reads. */
+interface BenchJson {
+  token: { user: { id: string } };
+  application_credential: { id: string; secret: string };
+}
+
 async function post(path: string, body: string, token?: string) {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
