@@ -44,7 +44,7 @@ async function post(path: string, body: string, token?: string) {
   return {
     status: res.status,
     token: res.headers.get('x-subject-token') ?? '',
-    json: (await res.json()) as Record<string, any>,
+    json: (await res.json()) as BenchJson,
   };
 }
 
