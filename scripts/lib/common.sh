@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# Shared helpers for Kumo's scripts: logging, ports, HTTP readiness, processes.
+# Source it; it defines functions and KUMO_REPO, nothing runs.
+
+[[ -n "${KUMO_LIB_COMMON_LOADED:-}" ]] && return 0
+KUMO_LIB_COMMON_LOADED=1
+
+KUMO_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KUMO_BIN="$KUMO_REPO/apps/cli/bin/kumo"
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Run a command as root (directly, or through sudo when not root).
+as_root() {
+  if [[ $EUID -eq 0 ]]; then
+    "$@"
+  elif have sudo; then
+    sudo "$@"
+  else
+    die "need root for: $*"
+  fi
+}
+
+# 0 when something accepts TCP connections on host:port.
+port_answers() {
+  local host=$1 port=$2
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null
+}
+
+# Wait until host:port answers; fail after timeout seconds.
+wait_port() {
+  local host=$1 port=$2 deadline=$((SECONDS + ${3:-30}))
+  while ((SECONDS < deadline)); do
+    port_answers "$host" "$port" && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+# A TCP port nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# HTTP status code of a GET (000 when nothing answers).
+http_status() {
+  curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" || true
+}
+
+# Random secret, hex (no characters that need quoting anywhere).
+random_secret() {
+  od -An -tx1 -N"${1:-18}" /dev/urandom | tr -d ' \n'
+}
+
+# version_ge A B: 0 when dotted version A >= B.
+version_ge() {
+  [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+}
+
+# ---- processes -------------------------------------------------------------
+
+# 0 when pid is alive and is a Kumo CLI process (guards against reused pids).
+pid_is_kumo() {
+  local pid=$1
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'apps/cli/src/main\.ts'
+}
+
+# The pid recorded in a pid file, when that process is a running Kumo.
+kumo_pid_from_file() {
+  local pidfile=$1 pid
+  [[ -s "$pidfile" ]] || return 1
+  pid=$(<"$pidfile")
+  pid_is_kumo "$pid" || return 1
+  printf '%s\n' "$pid"
+}
+
+# Stop one process: SIGTERM, wait up to timeout seconds, then SIGKILL.
+stop_pid() {
+  local pid=$1 timeout_s=${2:-15} i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < timeout_s * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  warn "pid $pid did not stop after ${timeout_s}s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Start `kumo up` detached (own session, immune to the terminal's signals), with
+# the current environment; writes the Kumo pid to pidfile, appends output to logfile.
+kumo_spawn() {
+  local pidfile=$1 logfile=$2 i
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  rm -f "$pidfile"
+  # sh writes its own pid, then execs bin/kumo, which execs node: same pid.
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  setsid sh -c 'echo $$ >"$1"; shift; exec nohup "$@"' sh "$pidfile" "$KUMO_BIN" up \
+    >>"$logfile" 2>&1 </dev/null &
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "$pidfile" ]] && return 0
+    sleep 0.1
+  done
+  die "kumo did not start (no pid in $pidfile)"
+}
+
+# Wait until a Kumo answers 200 on /readyz; on failure show the log tail.
+kumo_wait_ready() {
+  local base_url=$1 pid=$2 logfile=$3 timeout_s=${4:-60} code=000
+  local deadline=$((SECONDS + timeout_s))
+  while ((SECONDS < deadline)); do
+    code=$(http_status "$base_url/readyz")
+    [[ "$code" == 200 ]] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      printf 'error: kumo (pid %s) exited before it was ready; last log lines:\n' "$pid" >&2
+      tail -n 40 "$logfile" >&2 || true
+      return 1
+    fi
+    sleep 0.25
+  done
+  printf 'error: %s/readyz did not answer 200 within %ss (last: %s); last log lines:\n' \
+    "$base_url" "$timeout_s" "$code" >&2
+  tail -n 40 "$logfile" >&2 || true
+  return 1
+}
+
+# ---- clouds.yaml -----------------------------------------------------------
+
+# Write (or update) clouds `kumo` (demo) and `kumo-admin` (admin) in a clouds.yaml,
+# keeping every other cloud already in the file. Mode 600. Passwords come from
+# KUMO_ADMIN_PASSWORD and KUMO_DEMO_PASSWORD (environment, never argv).
+#   write_clouds_yaml FILE AUTH_URL REGION
+write_clouds_yaml() {
+  local file=$1
+  mkdir -p "$(dirname "$file")"
+  KUMO_ADMIN_PASSWORD=$KUMO_ADMIN_PASSWORD KUMO_DEMO_PASSWORD=$KUMO_DEMO_PASSWORD python3 - "$@" <<'PY'
+import os, sys, tempfile
+import yaml
+
+path, auth_url, region = sys.argv[1:4]
+admin_pw = os.environ["KUMO_ADMIN_PASSWORD"]
+demo_pw = os.environ["KUMO_DEMO_PASSWORD"]
+data = {}
+if os.path.exists(path):
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+clouds = data.setdefault("clouds", {}) or {}
+data["clouds"] = clouds
+
+def cloud(user, password, project):
+    return {
+        "auth": {
+            "auth_url": auth_url,
+            "username": user,
+            "password": password,
+            "project_name": project,
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+        },
+        "region_name": region,
+        "identity_api_version": 3,
+        "interface": "public",
+    }
+
+clouds["kumo"] = cloud("demo", demo_pw, "demo")
+clouds["kumo-admin"] = cloud("admin", admin_pw, "admin")
+
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".clouds.")
+with os.fdopen(fd, "w") as f:
+    yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
+os.chmod(tmp, 0o600)
+os.replace(tmp, path)
+PY
+}
