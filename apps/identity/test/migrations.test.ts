@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { migrateAll } from '@kumo/db';
 import { createTestDatabase } from '@kumo/testing';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +15,8 @@ describe('identity migrations', () => {
       ]);
       await migrateAll(db.pool, [identityMigrations]);
       const applied = await db.pool.query('SELECT count(*)::int AS n FROM identity.__migrations');
-      expect(applied.rows[0].n).toBe(2);
+      const journal = JSON.parse(readFileSync(join(identityMigrations.folder, 'meta/_journal.json'), 'utf8'));
+      expect(applied.rows[0].n).toBe(journal.entries.length);
       const tables = await db.pool.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'identity' ORDER BY table_name`,
       );

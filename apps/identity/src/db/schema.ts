@@ -275,3 +275,68 @@ export const revocationEvents = identity.table(
   },
   (t) => [index('revocation_events_issued_before_idx').on(t.issuedBefore)],
 );
+
+/** Domain-specific configuration (/v3/domains/{id}/config): group → option → value. */
+export const domainConfigs = identity.table(
+  'domain_configs',
+  {
+    domainId: text('domain_id')
+      .notNull()
+      .references(() => domains.id, { onDelete: 'cascade' }),
+    group: text('group').notNull(),
+    option: text('option').notNull(),
+    value: jsonb('value').notNull(),
+    /** Sensitive options (e.g. ldap password) are stored but never returned. */
+    sensitive: boolean('sensitive').notNull().default(false),
+  },
+  (t) => [primaryKey({ name: 'domain_configs_pk', columns: [t.domainId, t.group, t.option] })],
+);
+
+/** Policy blobs (/v3/policies): stored and served, as Keystone does; Kumo enforces its own policy engine. */
+export const policies = identity.table('policies', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  blob: text('blob').notNull(),
+  extra: extra(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** OAuth 1.0a consumers (/v3/OS-OAUTH1/consumers). */
+export const oauthConsumers = identity.table('oauth_consumers', {
+  id: text('id').primaryKey(),
+  description: text('description'),
+  secretHash: text('secret_hash').notNull(),
+  extra: extra(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Endpoint groups (OS-EP-FILTER): a filter over endpoints, associated with projects. */
+export const endpointGroups = identity.table('endpoint_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description'),
+  filters: jsonb('filters').$type<Record<string, string>>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const projectEndpointGroups = identity.table(
+  'project_endpoint_groups',
+  {
+    endpointGroupId: text('endpoint_group_id')
+      .notNull()
+      .references(() => endpointGroups.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+  },
+  (t) => [primaryKey({ name: 'project_endpoint_groups_pk', columns: [t.endpointGroupId, t.projectId] })],
+);
+
+export const projectEndpoints = identity.table(
+  'project_endpoints',
+  {
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => endpoints.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+  },
+  (t) => [primaryKey({ name: 'project_endpoints_pk', columns: [t.endpointId, t.projectId] })],
+);

@@ -39,7 +39,8 @@ export const identityPolicyDefaults: PolicyRules = {
   'identity:create_user': 'rule:admin_required',
   'identity:update_user': 'rule:admin_required',
   'identity:delete_user': 'rule:admin_required',
-  'identity:change_password': 'rule:owner',
+  // the original password authenticates the change; a token, when sent, must be the owner's or an admin's
+  'identity:change_password': 'rule:admin_required or rule:owner',
   'identity:list_groups_for_user': 'rule:admin_or_reader or rule:owner',
 
   'identity:get_group': 'rule:admin_or_reader',
