@@ -1,25 +1,26 @@
 import { callerOf, forbidden, invalid, notFound } from '@kumo/service-kit';
-import { and, arrayContains, arrayOverlaps, eq, isNull, not, type SQL, sql } from 'drizzle-orm';
+import { and, arrayContains, arrayOverlaps, eq, isNull, not, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdentityContext } from '../context.js';
+import { createDomain, deleteDomain, updateDomain } from '../db/domains.repo.js';
 import { getDomain, getProject, type ProjectRow } from '../db/lookups.js';
-import { assignments, projects } from '../db/schema.js';
+import { assignments, domains, projects } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 import { parseBody } from '../http/body.js';
 import { descriptionField, found, idField, nameField, storeOrConflict, tagField } from '../http/guards.js';
 import { listLinks, q, qBool } from '../http/views.js';
-import { projectView } from '../views/resources.view.js';
+import { domainAsProjectView, projectView } from '../views/resources.view.js';
 
 const tags = z.array(tagField).max(80);
 const createSchema = z.object({
   project: z.looseObject({
     name: nameField(64),
-    domain_id: idField.optional(),
+    domain_id: idField.nullable().optional(),
     parent_id: idField.nullable().optional(),
     description: descriptionField.optional(),
     enabled: z.boolean().optional(),
-    is_domain: z.literal(false).optional(),
+    is_domain: z.boolean().optional(),
     tags: tags.optional(),
     options: z.record(z.string(), z.unknown()).optional(),
   }),
@@ -64,6 +65,22 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
 
   app.get('/v3/projects', async (req) => {
     policy.authorize('identity:list_projects', callerOf(req));
+    if (qBool(req, 'is_domain') === true) {
+      // domains seen as projects (ADR 0007)
+      const name = q(req, 'name');
+      const enabled = qBool(req, 'enabled');
+      const rows = await db
+        .select()
+        .from(domains)
+        .where(
+          and(
+            name === undefined ? undefined : eq(domains.name, name),
+            enabled === undefined ? undefined : eq(domains.enabled, enabled),
+          ),
+        )
+        .orderBy(domains.name);
+      return { projects: rows.map((d) => domainAsProjectView(req, d)), links: listLinks(req) };
+    }
     const where: (SQL | undefined)[] = [];
     const name = q(req, 'name');
     if (name !== undefined) where.push(eq(projects.name, name));
@@ -80,7 +97,6 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
           : eq(projects.parentId, parentId),
       );
     }
-    if (qBool(req, 'is_domain') === true) where.push(sql`false`); // Kumo keeps domains apart (ADR 0007)
     const all = csv(q(req, 'tags'));
     if (all) where.push(arrayContains(projects.tags, all));
     const any = csv(q(req, 'tags-any'));
@@ -97,7 +113,17 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
     return { projects: rows.map((p) => projectView(req, p)), links: listLinks(req) };
   });
 
+  /** A domain addressed through the projects API (Keystone's is_domain projects). */
+  const asDomain = async (req: FastifyRequest<{ Params: { id: string } }>, action: string) => {
+    if (await getProject(db, req.params.id)) return undefined;
+    const d = await getDomain(db, req.params.id);
+    if (d) policy.authorize(action, callerOf(req), { project: { id: d.id }, domain: { id: d.id } });
+    return d;
+  };
+
   app.get<{ Params: { id: string } }>('/v3/projects/:id', async (req) => {
+    const d = await asDomain(req, 'identity:get_project');
+    if (d) return { project: domainAsProjectView(req, d) };
     const p = await load(req, 'identity:get_project');
     return { project: projectView(req, p) };
   });
@@ -106,7 +132,19 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
     const caller = callerOf(req);
     policy.authorize('identity:create_project', caller);
     const { project: b } = parseBody(createSchema, req.body);
-    let domainId = b.domain_id;
+    if (b.is_domain) {
+      if (b.parent_id || b.domain_id)
+        throw invalid('A project that is a domain has no parent and no domain.');
+      const d = await createDomain(ctx, {
+        name: b.name,
+        description: b.description,
+        enabled: b.enabled,
+        tags: b.tags,
+        extra: extraOf(b),
+      });
+      return reply.code(201).send({ project: domainAsProjectView(req, d) });
+    }
+    let domainId = b.domain_id ?? undefined;
     let parentId: string | null = null;
     if (b.parent_id) {
       const asDomain = await getDomain(db, b.parent_id);
@@ -147,6 +185,12 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
   });
 
   app.patch<{ Params: { id: string } }>('/v3/projects/:id', async (req) => {
+    const d = await asDomain(req, 'identity:update_project');
+    if (d) {
+      const { project: b } = parseBody(updateSchema, req.body);
+      const row = await updateDomain(ctx, d.id, { ...b, extra: extraOf(b) });
+      return { project: domainAsProjectView(req, row) };
+    }
     const cur = await load(req, 'identity:update_project');
     const { project: b } = parseBody(updateSchema, req.body);
     for (const k of ['domain_id', 'parent_id', 'is_domain', 'id'] as const) {
@@ -187,6 +231,11 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
   });
 
   app.delete<{ Params: { id: string } }>('/v3/projects/:id', async (req, reply) => {
+    const d = await asDomain(req, 'identity:delete_project');
+    if (d) {
+      await deleteDomain(ctx, d.id);
+      return reply.code(204).send();
+    }
     const cur = await load(req, 'identity:delete_project');
     const child = await db.query.projects.findFirst({ where: (p, { eq }) => eq(p.parentId, cur.id) });
     if (child) throw forbidden('Cannot delete a project that has child projects; delete them first.');

@@ -47,3 +47,20 @@ export function userView(req: FastifyRequest, u: UserRow) {
   if (u.description !== null) v.description = u.description;
   return v;
 }
+
+/** A domain seen through the projects API, as Keystone shows it (a project with is_domain). */
+export function domainAsProjectView(req: FastifyRequest, d: DomainRow) {
+  return {
+    ...d.extra,
+    id: d.id,
+    name: d.name,
+    domain_id: null,
+    parent_id: null,
+    description: d.description,
+    enabled: d.enabled,
+    is_domain: true,
+    tags: d.tags,
+    options: {},
+    links: selfLink(req, `/v3/projects/${d.id}`),
+  };
+}
