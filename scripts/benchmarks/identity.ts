@@ -7,10 +7,13 @@
  *      KUMO_BENCH_KEY_DIR (token keys, for the in-process validation figure), KUMO_BENCH_SECONDS (5),
  *      KUMO_BENCH_SCRYPT (the KDF cost the server runs with, for the report).
  */
+
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadKeyRepository, RevocationList, TokenValidator } from '@kumo/service-kit';
-import { type LoadResult, runLoad } from './load.js';
+import { type LoadResult, type RequestSpec, runLoad } from './load.js';
+import { runWrk } from './wrk.js';
 
 const env = process.env;
 const base = env.KUMO_BENCH_URL ?? 'http://127.0.0.1:5000';
@@ -59,6 +62,24 @@ function inProcessValidation(keyDir: string, token: string, events: number): { p
   return { perSecond: Math.round(n / ((performance.now() - t0) / 1000)) };
 }
 
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    // wrk prints its version and exits 1
+    return (err as { status?: number }).status === 1;
+  }
+})();
+
+/** wrk (a C client that leaves the server most of the CPU) when installed, else the Node generator. */
+const load = async (name: string, spec: RequestSpec, c: number) => {
+  const r = await (hasWrk ? runWrk(name, base, spec, c, seconds) : runLoad(name, base, spec, c, seconds));
+  // let requests still queued behind the KDF drain before the next row starts
+  await new Promise((res) => setTimeout(res, 2000));
+  return r;
+};
+
 async function main() {
   const admin = await post('/v3/auth/tokens', passwordBody('admin', adminPassword, 'admin'));
   if (admin.status !== 201) throw new Error(`admin login failed: ${admin.status}`);
@@ -74,9 +95,8 @@ async function main() {
   const levels = [1, 10, 50];
   for (const c of levels) {
     rows.push(
-      await runLoad(
+      await load(
         'validate (GET /v3/auth/tokens?nocatalog)',
-        base,
         {
           method: 'GET',
           path: '/v3/auth/tokens?nocatalog',
@@ -84,15 +104,13 @@ async function main() {
           expect: 200,
         },
         c,
-        seconds,
       ),
     );
   }
   for (const c of levels) {
     rows.push(
-      await runLoad(
+      await load(
         'validate with catalog (GET /v3/auth/tokens)',
-        base,
         {
           method: 'GET',
           path: '/v3/auth/tokens',
@@ -100,7 +118,6 @@ async function main() {
           expect: 200,
         },
         c,
-        seconds,
       ),
     );
   }
@@ -112,24 +129,20 @@ async function main() {
   });
   for (const c of levels) {
     rows.push(
-      await runLoad(
+      await load(
         'issue: token rescoping',
-        base,
         { method: 'POST', path: '/v3/auth/tokens?nocatalog', body: rescope, expect: 201 },
         c,
-        seconds,
       ),
     );
   }
   const pw = passwordBody('demo', demoPassword, 'demo');
   for (const c of levels) {
     rows.push(
-      await runLoad(
+      await load(
         'issue: password',
-        base,
         { method: 'POST', path: '/v3/auth/tokens?nocatalog', body: pw, expect: 201 },
         c,
-        seconds,
       ),
     );
   }
@@ -147,12 +160,10 @@ async function main() {
     });
     for (const c of levels) {
       rows.push(
-        await runLoad(
+        await load(
           'issue: application credential',
-          base,
           { method: 'POST', path: '/v3/auth/tokens?nocatalog', body: acBody, expect: 201 },
           c,
-          seconds,
         ),
       );
     }

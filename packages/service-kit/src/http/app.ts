@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
@@ -104,7 +105,8 @@ export function createServiceApp(deps: ServiceAppDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: true,
+    // one line per request comes from our own onResponse hook (with status and duration)
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
