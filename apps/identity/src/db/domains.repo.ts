@@ -4,7 +4,16 @@ import type { IdentityContext } from '../context.js';
 import { newId } from '../domain/ids.js';
 import { found, storeOrConflict } from '../http/guards.js';
 import { type DomainRow, getDomain } from './lookups.js';
-import { assignments, domains, groups, projects, roles, users } from './schema.js';
+import {
+  assignments,
+  domains,
+  groups,
+  projectEndpointGroups,
+  projectEndpoints,
+  projects,
+  roles,
+  users,
+} from './schema.js';
 
 export interface DomainInput {
   id?: string;
@@ -74,6 +83,10 @@ export async function deleteDomain(ctx: IdentityContext, id: string): Promise<vo
           actors.length > 0 ? inArray(assignments.actorId, actors) : undefined,
         ),
       );
+    if (projectIds.length > 0) {
+      await tx.delete(projectEndpoints).where(inArray(projectEndpoints.projectId, projectIds));
+      await tx.delete(projectEndpointGroups).where(inArray(projectEndpointGroups.projectId, projectIds));
+    }
     await tx.delete(projects).where(eq(projects.domainId, cur.id));
     await tx.delete(users).where(eq(users.domainId, cur.id));
     await tx.delete(groups).where(eq(groups.domainId, cur.id));

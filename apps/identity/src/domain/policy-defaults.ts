@@ -101,4 +101,50 @@ export const identityPolicyDefaults: PolicyRules = {
 
   'identity:validate_token': 'rule:admin_or_reader or rule:service_role or user_id:%(target.token.user_id)s',
   'identity:revoke_token': 'rule:admin_required or rule:service_role or user_id:%(target.token.user_id)s',
+
+  // OS-EP-FILTER: endpoint groups and project ↔ endpoint associations (as Keystone: admin, or a system reader to read)
+  'identity:list_endpoint_groups': 'rule:admin_or_reader',
+  'identity:get_endpoint_group': 'rule:admin_or_reader',
+  'identity:create_endpoint_group': 'rule:admin_required',
+  'identity:update_endpoint_group': 'rule:admin_required',
+  'identity:delete_endpoint_group': 'rule:admin_required',
+  'identity:list_endpoints_associated_with_endpoint_group': 'rule:admin_or_reader',
+  'identity:list_projects_associated_with_endpoint_group': 'rule:admin_or_reader',
+  'identity:get_endpoint_group_in_project': 'rule:admin_or_reader',
+  'identity:list_endpoint_groups_for_project': 'rule:admin_or_reader',
+  'identity:add_endpoint_group_to_project': 'rule:admin_required',
+  'identity:remove_endpoint_group_from_project': 'rule:admin_required',
+  'identity:list_projects_for_endpoint': 'rule:admin_or_reader',
+  'identity:list_endpoints_for_project': 'rule:admin_or_reader',
+  'identity:check_endpoint_in_project': 'rule:admin_or_reader',
+  'identity:add_endpoint_to_project': 'rule:admin_required',
+  'identity:remove_endpoint_from_project': 'rule:admin_required',
+
+  // OS-EC2: a user manages its own EC2 credentials
+  'identity:ec2_get_credential': 'rule:admin_or_reader or user_id:%(target.credential.user_id)s',
+  'identity:ec2_list_credentials': 'rule:admin_or_reader or rule:owner',
+  'identity:ec2_create_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
+  'identity:ec2_delete_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
+
+  // domain-specific configuration; the password rules of the default domain are public (as Keystone)
+  'identity:get_domain_config': 'rule:admin_or_reader',
+  'identity:get_domain_config_default': 'rule:admin_or_reader',
+  'identity:create_domain_config': 'rule:admin_required',
+  'identity:update_domain_config': 'rule:admin_required',
+  'identity:delete_domain_config': 'rule:admin_required',
+  'identity:get_security_compliance_domain_config': '@',
+
+  // policy blobs (stored and served only)
+  'identity:get_policy': 'rule:admin_or_reader',
+  'identity:list_policies': 'rule:admin_or_reader',
+  'identity:create_policy': 'rule:admin_required',
+  'identity:update_policy': 'rule:admin_required',
+  'identity:delete_policy': 'rule:admin_required',
+
+  // OS-OAUTH1 consumers
+  'identity:get_consumer': 'rule:admin_or_reader',
+  'identity:list_consumers': 'rule:admin_or_reader',
+  'identity:create_consumer': 'rule:admin_required',
+  'identity:update_consumer': 'rule:admin_required',
+  'identity:delete_consumer': 'rule:admin_required',
 };

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { callerOf, forbidden, invalid, notFound, type TokenData } from '@kumo/service-kit';
+import { callerOf, invalid, notFound } from '@kumo/service-kit';
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { IdentityContext } from '../context.js';
 import { getProject, getUser } from '../db/lookups.js';
 import { credentials } from '../db/schema.js';
+import { ec2Id, scopedBlob } from '../domain/ec2-credentials.js';
 import { newId } from '../domain/ids.js';
 import { parseBody } from '../http/body.js';
 import { found, idField, storeOrConflict } from '../http/guards.js';
@@ -69,9 +69,6 @@ function ec2Blob(blob: string): Record<string, unknown> {
     );
   return parsed as Record<string, unknown>;
 }
-
-/** Keystone names an EC2 credential by the SHA-256 of its access key. */
-const ec2Id = (access: string) => createHash('sha256').update(access, 'utf8').digest('hex');
 
 /** The raw body's credential.user_id, for a policy check before validation. */
 function bodyUserId(body: unknown): string | undefined {
@@ -208,13 +205,4 @@ export function credentialRoutes(app: FastifyInstance, ctx: IdentityContext): vo
     await db.delete(credentials).where(eq(credentials.id, cur.id));
     return reply.code(204).send();
   });
-}
-
-/** An EC2 credential made with an application-credential token is bound to it (as Keystone),
- * so EC2 authentication later yields the same restricted scope. */
-function scopedBlob(caller: TokenData, blob: Record<string, unknown>): string | undefined {
-  if (!caller.applicationCredential) return undefined;
-  if (blob.app_cred_id !== undefined && blob.app_cred_id !== caller.applicationCredential.id)
-    throw forbidden('An ec2 credential cannot name another application credential.');
-  return JSON.stringify({ ...blob, app_cred_id: caller.applicationCredential.id });
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { IdentityContext } from '../context.js';
 import { createDomain, deleteDomain, updateDomain } from '../db/domains.repo.js';
 import { getDomain, getProject, type ProjectRow } from '../db/lookups.js';
-import { assignments, domains, projects } from '../db/schema.js';
+import { assignments, domains, projectEndpointGroups, projectEndpoints, projects } from '../db/schema.js';
 import { newId } from '../domain/ids.js';
 import { parseBody } from '../http/body.js';
 import { descriptionField, found, idField, nameField, storeOrConflict, tagField } from '../http/guards.js';
@@ -243,6 +243,8 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
       await tx
         .delete(assignments)
         .where(and(eq(assignments.targetType, 'project'), eq(assignments.targetId, cur.id)));
+      await tx.delete(projectEndpoints).where(eq(projectEndpoints.projectId, cur.id));
+      await tx.delete(projectEndpointGroups).where(eq(projectEndpointGroups.projectId, cur.id));
       await tx.delete(projects).where(eq(projects.id, cur.id));
     });
     await ctx.revoke({ projectId: cur.id });
