@@ -340,3 +340,52 @@ export const projectEndpoints = identity.table(
   },
   (t) => [primaryKey({ name: 'project_endpoints_pk', columns: [t.endpointId, t.projectId] })],
 );
+
+/** OS-TRUST: a trustor delegates roles on a project to a trustee. */
+export const trusts = identity.table(
+  'trusts',
+  {
+    id: text('id').primaryKey(),
+    trustorUserId: text('trustor_user_id').notNull(),
+    trusteeUserId: text('trustee_user_id').notNull(),
+    projectId: text('project_id'),
+    impersonation: boolean('impersonation').notNull(),
+    expiresAt: ts('expires_at'),
+    /** null: unlimited. */
+    remainingUses: integer('remaining_uses'),
+    allowRedelegation: boolean('allow_redelegation').notNull().default(false),
+    redelegationCount: integer('redelegation_count'),
+    redelegatedTrustId: text('redelegated_trust_id'),
+    extra: extra(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('trusts_trustor_idx').on(t.trustorUserId), index('trusts_trustee_idx').on(t.trusteeUserId)],
+);
+
+export const trustRoles = identity.table(
+  'trust_roles',
+  {
+    trustId: text('trust_id')
+      .notNull()
+      .references(() => trusts.id, { onDelete: 'cascade' }),
+    roleId: text('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ name: 'trust_roles_pk', columns: [t.trustId, t.roleId] })],
+);
+
+/** Earlier password hashes, for KUMO_PASSWORD_UNIQUE_LAST_COUNT (security compliance). */
+export const passwordHistory = identity.table(
+  'password_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('password_history_user_idx').on(t.userId, t.createdAt)],
+);
