@@ -3,14 +3,10 @@ import { createPool } from '@kumo/db';
 import {
   initKeyRepository,
   type Logger,
-  loadKeyRepository,
   Policy,
   type PolicyRules,
-  RedisRevocationFeed,
   type RevocationEvent,
-  RevocationList,
-  type TokenKeys,
-  TokenValidator,
+  startTokenValidation,
 } from '@kumo/service-kit';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { Redis } from 'ioredis';
@@ -49,24 +45,17 @@ export async function createIdentityContext(
   const db = drizzle(pool, { schema });
   const redis = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
   initKeyRepository(settings.tokenKeyDir);
-  let keys: TokenKeys = loadKeyRepository(settings.tokenKeyDir);
-  const maxLifetimeMs = settings.tokenTtlSeconds * 1000;
-  const list = new RevocationList(maxLifetimeMs);
-  const validator = new TokenValidator(keys, list);
-  const feed = new RedisRevocationFeed(redis, input.redisPrefix, list, log);
-  // Postgres is the truth: re-seed Redis from it, then follow the feed
-  await feed.seed(await loadRevocationEvents(db, Date.now() - maxLifetimeMs));
-  await feed.start();
-  // pick up keys rotated by `kumo identity rotate-keys` without a restart
-  const keyTimer = setInterval(() => {
-    try {
-      keys = loadKeyRepository(settings.tokenKeyDir);
-      validator.setKeys(keys);
-    } catch (err) {
-      log.warn({ err }, 'could not reload token keys');
-    }
-  }, 10_000);
-  keyTimer.unref();
+  const maxTokenLifetimeMs = settings.tokenTtlSeconds * 1000;
+  const tokens = await startTokenValidation({
+    keyDir: settings.tokenKeyDir,
+    redis,
+    redisPrefix: input.redisPrefix,
+    maxTokenLifetimeMs,
+    log,
+    // Postgres is the truth: re-seed Redis from it, then follow the feed
+    seed: await loadRevocationEvents(db, Date.now() - maxTokenLifetimeMs),
+  });
+  const { validator, feed } = tokens;
 
   const ctx: IdentityContext = {
     settings,
@@ -74,7 +63,7 @@ export async function createIdentityContext(
     db,
     pool,
     policy: new Policy(identityPolicyDefaults, loadPolicyOverrides(settings.policyFile)),
-    keys: () => keys,
+    keys: tokens.keys,
     validator,
     revocations: feed,
     catalog: new CatalogCache(() => loadCatalog(db)),
@@ -88,8 +77,7 @@ export async function createIdentityContext(
   return {
     ctx,
     async close() {
-      clearInterval(keyTimer);
-      await feed.stop();
+      await tokens.stop();
       redis.disconnect();
       await pool.end();
     },

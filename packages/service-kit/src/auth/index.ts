@@ -4,3 +4,4 @@ export * from './token-codec.js';
 export * from './token-data.js';
 export * from './token-keys.js';
 export * from './validator.js';
+export * from './token-validation.js';
