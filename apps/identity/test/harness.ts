@@ -44,6 +44,13 @@ export async function startIdentity(overrides: Partial<IdentitySettings> = {}): 
     scrypt: { log2N: 10, r: 8, p: 1 },
     lockout: { failures: 0, seconds: 60 },
     passwordExpiresDays: 0,
+    passwordPolicy: {
+      regex: null,
+      regexDescription: null,
+      uniqueLastCount: 0,
+      minAgeDays: 0,
+      changeOnFirstUse: false,
+    },
     region: 'RegionOne',
     ...overrides,
   };

@@ -430,7 +430,7 @@ describe('users: own password change', () => {
     const res = await h.call('POST', `/v3/users/${u.id}/password`, {
       body: { user: { password: 'lp-new', original_password: 'lp-secret' } },
     });
-    expect(res.statusCode).toBe(403);
+    expect(res.statusCode).toBe(400);
   });
 });
 

@@ -1,11 +1,28 @@
 import { invalid } from '@kumo/service-kit';
-import { and, eq, gt, gte, ilike, inArray, like, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  gt,
+  gte,
+  ilike,
+  inArray,
+  like,
+  lt,
+  lte,
+  ne,
+  notInArray,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db, IdentityContext } from '../context.js';
 import { hashPassword } from '../domain/passwords.js';
 import { q, qBool } from '../http/views.js';
 import type { UserRow } from './lookups.js';
-import { assignments, userGroups, users } from './schema.js';
+import { assignments, passwordHistory, userGroups, users } from './schema.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 const TIME_OPS = { lt, lte, gt, gte, eq, neq: ne } as const;
 type TimeOp = keyof typeof TIME_OPS;
@@ -131,11 +148,15 @@ export function mergeUserOptions(
   return next;
 }
 
-/** The columns that store a (new) password; null removes the password. */
+/**
+ * The columns that store a (new) password; null removes the password. `mustChange` (an admin
+ * set it and the operator wants users to change such passwords) makes it expire at once.
+ */
 export async function passwordColumns(
   ctx: IdentityContext,
   password: string | null,
   options: Record<string, unknown>,
+  mustChange = false,
 ) {
   if (password === null)
     return {
@@ -147,8 +168,11 @@ export async function passwordColumns(
     };
   const now = new Date();
   const days = ctx.settings.passwordExpiresDays;
-  const expires =
-    days > 0 && options.ignore_password_expiry !== true ? new Date(now.getTime() + days * 86_400_000) : null;
+  const expires = mustChange
+    ? now
+    : days > 0 && options.ignore_password_expiry !== true
+      ? new Date(now.getTime() + days * 86_400_000)
+      : null;
   return {
     passwordHash: await hashPassword(password, ctx.settings.scrypt),
     passwordCreatedAt: now,
@@ -156,6 +180,47 @@ export async function passwordColumns(
     failedAuthCount: 0,
     lockedUntil: null,
   };
+}
+
+/** How many past passwords to keep: enough for the history rule, and at least the current one. */
+const historyKept = (ctx: IdentityContext) => Math.max(ctx.settings.passwordPolicy.uniqueLastCount, 1);
+
+/**
+ * Remember a password just set (every set, by an admin or by its owner), keeping only the
+ * last few. Call it in the transaction that stores the password.
+ */
+export async function recordPassword(
+  ctx: IdentityContext,
+  tx: Db | Tx,
+  userId: string,
+  set: { passwordHash: string | null; passwordCreatedAt: Date | null },
+): Promise<void> {
+  if (!set.passwordHash) return;
+  await tx
+    .insert(passwordHistory)
+    .values({ userId, passwordHash: set.passwordHash, createdAt: set.passwordCreatedAt ?? new Date() });
+  const kept = tx
+    .select({ id: passwordHistory.id })
+    .from(passwordHistory)
+    .where(eq(passwordHistory.userId, userId))
+    .orderBy(desc(passwordHistory.createdAt), desc(passwordHistory.id))
+    .limit(historyKept(ctx));
+  await tx
+    .delete(passwordHistory)
+    .where(and(eq(passwordHistory.userId, userId), notInArray(passwordHistory.id, kept)));
+}
+
+/** The user's current password hash then its past ones, newest first (at most `limit`). */
+export async function recentPasswordHashes(db: Db, user: UserRow, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await db
+    .select({ hash: passwordHistory.passwordHash })
+    .from(passwordHistory)
+    .where(eq(passwordHistory.userId, user.id))
+    .orderBy(desc(passwordHistory.createdAt), desc(passwordHistory.id))
+    .limit(limit);
+  const hashes = rows.map((r) => r.hash);
+  return user.passwordHash ? [user.passwordHash, ...hashes] : hashes;
 }
 
 /** Count a wrong password toward the lockout, as a failed authentication does. */

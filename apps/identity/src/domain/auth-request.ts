@@ -37,6 +37,7 @@ export const authRequestSchema = z.object({
             .optional(),
           domain: domainRef.optional(),
           system: z.object({ all: z.boolean() }).optional(),
+          'OS-TRUST:trust': z.object({ id: z.string().min(1).max(64) }).optional(),
         }),
       ])
       .optional(),

@@ -147,4 +147,16 @@ export const identityPolicyDefaults: PolicyRules = {
   'identity:create_consumer': 'rule:admin_required',
   'identity:update_consumer': 'rule:admin_required',
   'identity:delete_consumer': 'rule:admin_required',
+
+  // OS-TRUST (as Keystone): the trustor creates and deletes; trustor and trustee read; admins see all
+  trustor: 'user_id:%(target.trust.trustor_user_id)s',
+  trustee: 'user_id:%(target.trust.trustee_user_id)s',
+  'identity:create_trust': 'rule:trustor',
+  'identity:list_trusts': 'rule:admin_or_reader',
+  'identity:list_trusts_for_trustor': 'rule:admin_or_reader or rule:trustor',
+  'identity:list_trusts_for_trustee': 'rule:admin_or_reader or rule:trustee',
+  'identity:get_trust': 'rule:admin_or_reader or rule:trustor or rule:trustee',
+  'identity:list_roles_for_trust': 'rule:admin_or_reader or rule:trustor or rule:trustee',
+  'identity:get_role_for_trust': 'rule:admin_or_reader or rule:trustor or rule:trustee',
+  'identity:delete_trust': 'rule:admin_required or rule:trustor',
 };

@@ -17,6 +17,7 @@ import { applicationCredentials, users } from '../db/schema.js';
 import { textArray } from '../db/sql-helpers.js';
 import type { AuthRequest, UserRef } from './auth-request.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
+import { scopeToTrust, type TrustScope, takeTrustUse } from './trust-token.js';
 
 /** Every authentication failure looks the same: no user enumeration. */
 const denied = (message = 'The request you have made requires authentication.') =>
@@ -136,10 +137,18 @@ async function authenticate(ctx: IdentityContext, req: AuthRequest): Promise<Aut
   if (method === 'token') {
     if (!ident.token) throw invalid("Invalid input for field 'identity.token': required by method token.");
     const res = ctx.validator.validate(ident.token.id);
+    // as Keystone: an expired or revoked token is TokenNotFound (404), not a failed authentication
+    if (!res.ok && res.reason !== 'malformed')
+      throw new KumoError('not_found', 'Could not find token.', { type: 'TokenNotFound' });
     if (!res.ok) throw denied();
     const t = res.token;
     if (t.applicationCredential)
       throw new KumoError('forbidden', 'A token made from an application credential cannot be rescoped.');
+    if (t.trust)
+      throw new KumoError(
+        'forbidden',
+        'Using trust-scoped token to create another token. Create a new trust-scoped token instead.',
+      );
     // A valid, unrevoked token proves the user is still enabled: disabling or
     // deleting a user (or its domain) records a revocation event.
     return {
@@ -163,6 +172,7 @@ interface Scoped {
   domain?: NamedRef;
   system?: true;
   roles: RoleRef[];
+  trust?: TrustScope;
 }
 
 type ProjectRef = { id?: string; name?: string; domain?: { id?: string; name?: string } };
@@ -188,7 +198,10 @@ async function resolveScope(
     const other =
       scope &&
       scope !== 'unscoped' &&
-      (scope.domain || scope.system || (scope.project?.id && scope.project.id !== a.appCred.projectId));
+      (scope.domain ||
+        scope.system ||
+        scope['OS-TRUST:trust'] ||
+        (scope.project?.id && scope.project.id !== a.appCred.projectId));
     if (other) throw denied('An application credential is scoped to its project.');
     return scopeToProject(ctx, userId, { id: a.appCred.projectId });
   }
@@ -200,8 +213,13 @@ async function resolveScope(
     if (!p?.enabled || !p.domainEnabled || p.roles.length === 0) return undefined;
     return scopeToProject(ctx, userId, { id: p.id });
   }
-  const given = [scope.project, scope.domain, scope.system].filter(Boolean).length;
-  if (given > 1) throw invalid('Specify only one of project, domain or system scope.');
+  const trust = scope['OS-TRUST:trust'];
+  const given = [scope.project, scope.domain, scope.system, trust].filter(Boolean).length;
+  if (given > 1) throw invalid('Specify only one of project, domain, system or OS-TRUST:trust scope.');
+  if (trust) {
+    const t = await scopeToTrust(ctx, userId, trust.id);
+    return { project: t.project, roles: t.roles, trust: t };
+  }
   if (scope.project) {
     if (!scope.project.id && !scope.project.name)
       throw invalid("Invalid input for field 'scope.project': id or name is required.");
@@ -255,15 +273,19 @@ export async function issueToken(
   let roles: RoleRef[] = [];
   if (scoped) {
     roles = a.appCred ? await delegatedRoles(ctx, a.appCred, scoped.roles) : scoped.roles;
-    if (roles.length === 0) throw denied('The user has no role on the requested scope.');
+    // a trust without a project gives a token with no project and no role (Keystone)
+    if (roles.length === 0 && !scoped.trust) throw denied('The user has no role on the requested scope.');
   }
   const now = Date.now();
   let expiresAt = a.parent ? a.parent.expiresAt : now + ctx.settings.tokenTtlSeconds * 1000;
   if (a.appCred?.expiresAt) expiresAt = Math.min(expiresAt, a.appCred.expiresAt.getTime());
+  // a trust token cannot outlive its trust (Keystone finds the trust gone when validating)
+  const trust = scoped?.trust;
+  if (trust?.expiresAt) expiresAt = Math.min(expiresAt, trust.expiresAt);
   const auditId = newAuditId();
   const data: TokenData = {
     methods: a.methods,
-    user: {
+    user: trust?.impersonated ?? {
       id: a.user.id,
       name: a.user.name,
       domain: a.user.domain,
@@ -283,5 +305,9 @@ export async function issueToken(
       name: a.appCred.name,
       restricted: !a.appCred.unrestricted,
     };
+  if (trust) {
+    data.trust = trust.trust;
+    await takeTrustUse(ctx, trust);
+  }
   return { token: encodeToken(ctx.keys(), data), data };
 }

@@ -20,12 +20,22 @@ export function tokenView(t: TokenData, catalog: CatalogEntry[] | undefined) {
   };
   if (t.project) {
     view.project = { id: t.project.id, name: t.project.name, domain: t.project.domain };
-    view.is_domain = false;
+    // Keystone's trust-scoped token has no is_domain
+    if (!t.trust) view.is_domain = false;
+  }
+  if (t.trust) {
+    view['OS-TRUST:trust'] = {
+      id: t.trust.id,
+      impersonation: t.trust.impersonation,
+      trustee_user: { id: t.trust.trusteeUserId },
+      trustor_user: { id: t.trust.trustorUserId },
+    };
   }
   if (t.domain) view.domain = t.domain;
   if (t.system) view.system = { all: true };
-  if (t.project || t.domain || t.system) view.roles = t.roles;
-  if (catalog && (t.project || t.domain || t.system)) view.catalog = catalog;
+  const scoped = Boolean(t.project || t.domain || t.system || t.trust);
+  if (scoped) view.roles = t.roles;
+  if (catalog && scoped) view.catalog = catalog;
   if (t.applicationCredential) {
     view.application_credential = {
       id: t.applicationCredential.id,

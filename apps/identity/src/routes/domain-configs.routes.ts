@@ -110,7 +110,13 @@ export function domainConfigRoutes(app: FastifyInstance, ctx: IdentityContext): 
     return { config: option !== undefined ? { [option]: rows[0]!.value } : toConfig(rows) };
   };
 
-  /** Keystone publishes the password rules of the default domain to every user; Kumo sets none. */
+  /** Keystone publishes the password rules of the default domain to every user: the operator's. */
+  const { regex, regexDescription } = ctx.settings.passwordPolicy;
+  const compliance: Record<string, ConfigValue> = {
+    ...securityComplianceOptions,
+    password_regex: regex,
+    password_regex_description: regexDescription,
+  };
   const securityCompliance = (req: FastifyRequest<{ Params: Params }>) => {
     const { id, option } = req.params;
     policy.authorize('identity:get_security_compliance_domain_config', callerOf(req), { domain: { id } });
@@ -118,12 +124,12 @@ export function domainConfigRoutes(app: FastifyInstance, ctx: IdentityContext): 
       throw invalidConfig(
         'Reading security compliance information for any domain other than the default domain is not allowed or supported',
       );
-    if (option === undefined) return { [SECURITY_COMPLIANCE]: securityComplianceOptions };
-    if (!Object.hasOwn(securityComplianceOptions, option))
+    if (option === undefined) return { [SECURITY_COMPLIANCE]: compliance };
+    if (!Object.hasOwn(compliance, option))
       throw invalidConfig(
         'Reading security compliance values other than password_regex and password_regex_description is not allowed',
       );
-    return { [option]: securityComplianceOptions[option] ?? null };
+    return { [option]: compliance[option] ?? null };
   };
 
   /** PATCH: merge into the configuration; a named group (or option) must be the only one sent and exist. */

@@ -17,6 +17,7 @@ import { regionRoutes } from './regions.routes.js';
 import { roleAssignmentRoutes } from './role-assignments.routes.js';
 import { roleRoutes } from './roles.routes.js';
 import { serviceRoutes } from './services.routes.js';
+import { trustRoutes } from './trusts.routes.js';
 import { userRoutes } from './users.routes.js';
 import { versionRoutes } from './versions.routes.js';
 
@@ -41,4 +42,5 @@ export function identityRoutes(app: FastifyInstance, ctx: IdentityContext): void
   applicationCredentialRoutes(app, ctx);
   policyRoutes(app, ctx);
   oauthConsumerRoutes(app, ctx);
+  trustRoutes(app, ctx);
 }

@@ -1,4 +1,4 @@
-import { callerOf, forbidden, invalid, KumoError, notFound, type TokenData } from '@kumo/service-kit';
+import { callerOf, invalid, KumoError, notFound, type TokenData } from '@kumo/service-kit';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -12,11 +12,20 @@ import {
   listUsers,
   mergeUserOptions,
   passwordColumns,
+  recentPasswordHashes,
+  recordPassword,
   recordPasswordFailure,
   userFilterSql,
   userFiltersOf,
 } from '../db/users.repo.js';
 import { newId } from '../domain/ids.js';
+import {
+  checkMinimumAge,
+  checkPasswordHistory,
+  checkPasswordPattern,
+  checkSelfServiceAllowed,
+  mustChangeOnFirstUse,
+} from '../domain/password-rules.js';
 import { burnPasswordCheck, verifyPassword } from '../domain/passwords.js';
 import { parseBody } from '../http/body.js';
 import { descriptionField, found, idField, nameField, storeOrConflict } from '../http/guards.js';
@@ -70,6 +79,7 @@ type UserReq = FastifyRequest<{ Params: { id: string } }>;
 
 export function userRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   const { db, policy } = ctx;
+  const rules = ctx.settings.passwordPolicy;
 
   /** Authorize against the user (its domain when it exists), then 404 if it does not. */
   const load = async (req: UserReq, action: string): Promise<UserRow> => {
@@ -103,24 +113,31 @@ export function userRoutes(app: FastifyInstance, ctx: IdentityContext): void {
     if (!(await getDomain(db, domainId))) throw notFound('domain', domainId);
     await checkDefaultProject(b.default_project_id);
     const options = mergeUserOptions({}, b.options);
-    const pw = b.password ? await passwordColumns(ctx, b.password, options) : {};
-    const [row] = await storeOrConflict('user', () =>
-      db
-        .insert(users)
-        .values({
-          id: newId(),
-          name: b.name,
-          domainId,
-          enabled: b.enabled ?? true,
-          defaultProjectId: b.default_project_id ?? null,
-          description: b.description ?? null,
-          options,
-          extra: extraOf(b),
-          ...pw,
-        })
-        .returning(),
+    if (b.password) checkPasswordPattern(rules, b.password);
+    const pw = b.password
+      ? await passwordColumns(ctx, b.password, options, mustChangeOnFirstUse(rules, options))
+      : undefined;
+    const row = await storeOrConflict('user', () =>
+      db.transaction(async (tx) => {
+        const [created] = await tx
+          .insert(users)
+          .values({
+            id: newId(),
+            name: b.name,
+            domainId,
+            enabled: b.enabled ?? true,
+            defaultProjectId: b.default_project_id ?? null,
+            description: b.description ?? null,
+            options,
+            extra: extraOf(b),
+            ...pw,
+          })
+          .returning();
+        if (pw) await recordPassword(ctx, tx, created!.id, pw);
+        return created!;
+      }),
     );
-    return reply.code(201).send({ user: userView(req, row!) });
+    return reply.code(201).send({ user: userView(req, row) });
   });
 
   app.patch<{ Params: { id: string } }>('/v3/users/:id', async (req) => {
@@ -132,23 +149,39 @@ export function userRoutes(app: FastifyInstance, ctx: IdentityContext): void {
       throw invalid("The user's id cannot be changed.", 'ValidationError');
     await checkDefaultProject(b.default_project_id);
     const options = mergeUserOptions(cur.options, b.options);
-    const pw = b.password !== undefined ? await passwordColumns(ctx, b.password, options) : {};
-    const [row] = await storeOrConflict('user', () =>
-      db
-        .update(users)
-        .set({
-          name: b.name ?? cur.name,
-          enabled: b.enabled ?? cur.enabled,
-          defaultProjectId: b.default_project_id === undefined ? cur.defaultProjectId : b.default_project_id,
-          description: b.description === undefined ? cur.description : b.description,
-          options,
-          extra: { ...cur.extra, ...extraOf(b) },
-          // enabling a user also lifts a lockout, as in Keystone
-          ...(b.enabled === true ? { failedAuthCount: 0, lockedUntil: null } : {}),
-          ...pw,
-        })
-        .where(eq(users.id, cur.id))
-        .returning(),
+    // an admin reset follows the pattern, not the history nor the minimum age (as in Keystone)
+    if (b.password) checkPasswordPattern(rules, b.password);
+    const pw =
+      b.password !== undefined
+        ? await passwordColumns(ctx, b.password, options, mustChangeOnFirstUse(rules, options))
+        : undefined;
+    // a user newly exempt from expiry has a password that no longer expires
+    const exempted =
+      cur.options.ignore_password_expiry !== true && options.ignore_password_expiry === true
+        ? { passwordExpiresAt: null }
+        : {};
+    const row = await storeOrConflict('user', () =>
+      db.transaction(async (tx) => {
+        const [updated] = await tx
+          .update(users)
+          .set({
+            name: b.name ?? cur.name,
+            enabled: b.enabled ?? cur.enabled,
+            defaultProjectId:
+              b.default_project_id === undefined ? cur.defaultProjectId : b.default_project_id,
+            description: b.description === undefined ? cur.description : b.description,
+            options,
+            extra: { ...cur.extra, ...extraOf(b) },
+            // enabling a user also lifts a lockout, as in Keystone
+            ...(b.enabled === true ? { failedAuthCount: 0, lockedUntil: null } : {}),
+            ...exempted,
+            ...pw,
+          })
+          .where(eq(users.id, cur.id))
+          .returning();
+        if (updated && pw) await recordPassword(ctx, tx, cur.id, pw);
+        return updated;
+      }),
     );
     found(row, 'user', cur.id);
     // a disabled user, or one whose password an admin reset, keeps no live token
@@ -209,12 +242,17 @@ export function userRoutes(app: FastifyInstance, ctx: IdentityContext): void {
         throw wrongPassword();
       }
       if (!u.enabled) throw wrongPassword();
-      if (u.options.lock_password === true)
-        throw forbidden('You cannot change your password at this time due to password policy.');
-      await db
-        .update(users)
-        .set(await passwordColumns(ctx, b.password, u.options))
-        .where(eq(users.id, u.id));
+      // Keystone's order: the pattern, then self-service, minimum age and history rules
+      checkPasswordPattern(rules, b.password);
+      checkSelfServiceAllowed(u.options);
+      checkMinimumAge(rules, u);
+      await checkPasswordHistory(rules, b.password, await recentPasswordHashes(db, u, rules.uniqueLastCount));
+      // a password its owner chose needs no change upon first use
+      const pw = await passwordColumns(ctx, b.password, u.options);
+      await db.transaction(async (tx) => {
+        await tx.update(users).set(pw).where(eq(users.id, u.id));
+        await recordPassword(ctx, tx, u.id, pw);
+      });
       await ctx.revoke({ userId: u.id });
       return reply.code(204).send();
     },

@@ -3,5 +3,5 @@ export * from './revocation.js';
 export * from './token-codec.js';
 export * from './token-data.js';
 export * from './token-keys.js';
-export * from './validator.js';
 export * from './token-validation.js';
+export * from './validator.js';

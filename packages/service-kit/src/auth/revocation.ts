@@ -14,6 +14,8 @@ export interface RevocationEvent {
   domainId?: string;
   roleId?: string;
   applicationCredentialId?: string;
+  /** Every token issued from this OS-TRUST trust. */
+  trustId?: string;
   issuedBefore: number;
 }
 
@@ -21,7 +23,14 @@ export function eventMatches(e: RevocationEvent, t: TokenData): boolean {
   if (t.issuedAt > e.issuedBefore) return false;
   if (e.auditId !== undefined && t.auditIds[0] !== e.auditId) return false;
   if (e.auditChainId !== undefined && t.auditIds[t.auditIds.length - 1] !== e.auditChainId) return false;
-  if (e.userId !== undefined && t.user.id !== e.userId) return false;
+  // As Keystone: a user event also matches the trustor and the trustee of a trust-scoped token.
+  if (
+    e.userId !== undefined &&
+    t.user.id !== e.userId &&
+    t.trust?.trustorUserId !== e.userId &&
+    t.trust?.trusteeUserId !== e.userId
+  )
+    return false;
   if (e.projectId !== undefined && t.project?.id !== e.projectId) return false;
   if (
     e.domainId !== undefined &&
@@ -33,6 +42,7 @@ export function eventMatches(e: RevocationEvent, t: TokenData): boolean {
   if (e.roleId !== undefined && !t.roles.some((r) => r.id === e.roleId)) return false;
   if (e.applicationCredentialId !== undefined && t.applicationCredential?.id !== e.applicationCredentialId)
     return false;
+  if (e.trustId !== undefined && t.trust?.id !== e.trustId) return false;
   return true;
 }
 

@@ -23,6 +23,16 @@ export interface TokenData {
   issuedAt: number;
   expiresAt: number;
   applicationCredential?: NamedRef & { restricted: boolean };
+  /** Set on a token obtained through an OS-TRUST trust (its project is the trust's). */
+  trust?: TrustRef;
+}
+
+/** The trust a token was issued from; `user` is the trustor when impersonating, else the trustee. */
+export interface TrustRef {
+  id: string;
+  impersonation: boolean;
+  trustorUserId: string;
+  trusteeUserId: string;
 }
 
 export type Scope = 'project' | 'domain' | 'system' | 'unscoped';
