@@ -15,6 +15,7 @@ export interface AuthUser {
   lockedUntil: Date | null;
   failedAuthCount: number;
   defaultProjectId: string | null;
+  options: Record<string, unknown>;
 }
 
 /** One query: the user by id, or by name in a domain given by id or name, joined with its domain. */
@@ -42,6 +43,7 @@ export async function findAuthUser(
       lockedUntil: users.lockedUntil,
       failedAuthCount: users.failedAuthCount,
       defaultProjectId: users.defaultProjectId,
+      options: users.options,
     })
     .from(users)
     .innerJoin(domains, eq(domains.id, users.domainId))

@@ -224,7 +224,10 @@ export async function recentPasswordHashes(db: Db, user: UserRow, limit: number)
 }
 
 /** Count a wrong password toward the lockout, as a failed authentication does. */
-export async function recordPasswordFailure(ctx: IdentityContext, user: UserRow): Promise<void> {
+export async function recordPasswordFailure(
+  ctx: IdentityContext,
+  user: Pick<UserRow, 'id' | 'options'>,
+): Promise<void> {
   const { failures, seconds } = ctx.settings.lockout;
   if (failures <= 0 || user.options.ignore_lockout_failure_attempts === true) return;
   await ctx.db

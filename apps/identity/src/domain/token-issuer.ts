@@ -15,6 +15,7 @@ import { findDomain } from '../db/lookups.js';
 import { projectScope } from '../db/project-scope.js';
 import { applicationCredentials, users } from '../db/schema.js';
 import { textArray } from '../db/sql-helpers.js';
+import { recordPasswordFailure } from '../db/users.repo.js';
 import type { AuthRequest, UserRef } from './auth-request.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
 import { scopeToTrust, type TrustScope, takeTrustUse } from './trust-token.js';
@@ -48,18 +49,6 @@ const principal = (u: AuthUser): Authenticated['user'] => ({
   defaultProjectId: u.defaultProjectId,
 });
 
-async function recordFailure(ctx: IdentityContext, user: AuthUser): Promise<void> {
-  const { failures, seconds } = ctx.settings.lockout;
-  if (failures <= 0) return;
-  await ctx.db
-    .update(users)
-    .set({
-      failedAuthCount: sql`${users.failedAuthCount} + 1`,
-      lockedUntil: sql`CASE WHEN ${users.failedAuthCount} + 1 >= ${failures} THEN now() + make_interval(secs => ${seconds}) ELSE ${users.lockedUntil} END`,
-    })
-    .where(eq(users.id, user.id));
-}
-
 async function authenticatePassword(ctx: IdentityContext, ref: UserRef | undefined): Promise<AuthUser> {
   if (!ref || (!ref.id && !ref.name))
     throw invalid("Invalid input for field 'identity.password.user': a user id or name is required.");
@@ -75,11 +64,12 @@ async function authenticatePassword(ctx: IdentityContext, ref: UserRef | undefin
     throw denied();
   }
   if (!(await verifyPassword(password, user.passwordHash))) {
-    await recordFailure(ctx, user);
+    await recordPasswordFailure(ctx, user);
     throw denied();
   }
   if (!user.enabled || !user.domainEnabled) throw denied();
-  if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() <= Date.now())
+  const expired = user.passwordExpiresAt && user.passwordExpiresAt.getTime() <= Date.now();
+  if (expired && user.options.ignore_password_expiry !== true)
     throw denied('The password is expired and needs to be changed.');
   if (user.failedAuthCount > 0 || user.lockedUntil)
     await ctx.db.update(users).set({ failedAuthCount: 0, lockedUntil: null }).where(eq(users.id, user.id));
