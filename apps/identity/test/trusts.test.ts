@@ -482,3 +482,47 @@ describe('revocation events and trust tokens', () => {
     expect(eventMatches({ userId: 'trustor', issuedBefore: 2000 }, plain)).toBe(false);
   });
 });
+
+describe('trusts follow their users and projects', () => {
+  it('disappear when the trustee is deleted or the project is deleted', async () => {
+    const trusteeId = await makeUser('short-lived', 'short-lived-secret');
+    const t1 = (await ok(await createTrust({ trustee_user_id: trusteeId }), 201)).trust.id;
+    await ok(await h.call('DELETE', `/v3/users/${trusteeId}`, { token: h.adminToken }), 204);
+    expect((await h.call('GET', `${TRUSTS}/${t1}`, { token: h.adminToken })).statusCode).toBe(404);
+
+    const p = (
+      await ok(
+        await h.call('POST', '/v3/projects', { token: h.adminToken, body: { project: { name: 'gone-p' } } }),
+        201,
+      )
+    ).project.id;
+    await ok(
+      await h.call('PUT', `/v3/projects/${p}/users/${trustorId}/roles/${role.delegated}`, {
+        token: h.adminToken,
+      }),
+      204,
+    );
+    const tok = await h.login('trustor', 'trustor-secret', 'gone-p');
+    const t2 = (await ok(await createTrust({ project_id: p }, tok), 201)).trust.id;
+    await ok(await h.call('DELETE', `/v3/projects/${p}`, { token: h.adminToken }), 204);
+    expect((await h.call('GET', `${TRUSTS}/${t2}`, { token: h.adminToken })).statusCode).toBe(404);
+  });
+});
+
+describe('what a trust token may do', () => {
+  it('lets the trustee validate its impersonating token, but not mint an application credential', async () => {
+    const t = (await ok(await createTrust({}), 201)).trust;
+    const res = await trustToken(t.id);
+    const text = res.headers['x-subject-token'] as string;
+    const check = await h.call('GET', '/v3/auth/tokens', {
+      token: h.demoToken,
+      headers: { 'x-subject-token': text },
+    });
+    expect(check.statusCode).toBe(200);
+    const ac = await h.call('POST', `/v3/users/${trustorId}/application_credentials`, {
+      token: text,
+      body: { application_credential: { name: 'from-trust' } },
+    });
+    expect(ac.statusCode).toBe(403);
+  });
+});

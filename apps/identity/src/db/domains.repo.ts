@@ -14,6 +14,7 @@ import {
   roles,
   users,
 } from './schema.js';
+import { deleteTrustsOf } from './trusts.repo.js';
 
 export interface DomainInput {
   id?: string;
@@ -88,9 +89,11 @@ export async function deleteDomain(ctx: IdentityContext, id: string): Promise<vo
       await tx.delete(projectEndpointGroups).where(inArray(projectEndpointGroups.projectId, projectIds));
     }
     await tx.delete(projects).where(eq(projects.domainId, cur.id));
+    const userIds = await ids(users);
     await tx.delete(users).where(eq(users.domainId, cur.id));
     await tx.delete(groups).where(eq(groups.domainId, cur.id));
     await tx.delete(roles).where(and(eq(roles.domainId, cur.id)));
+    await deleteTrustsOf(tx, { userIds, projectIds });
     await tx.delete(domains).where(eq(domains.id, cur.id));
   });
   await ctx.revoke({ domainId: cur.id });

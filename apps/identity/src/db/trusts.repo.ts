@@ -3,6 +3,7 @@ import type { Db } from '../context.js';
 import { newId } from '../domain/ids.js';
 import type { RoleRow } from './roles.repo.js';
 import { roles, trustRoles, trusts } from './schema.js';
+import { textArray } from './sql-helpers.js';
 
 const t = trusts;
 const columns = {
@@ -171,4 +172,23 @@ export async function trustRoleClosure(
     )
     SELECT r.id, r.name, r.domain_id FROM identity.roles r JOIN all_roles ar ON r.id = ar.role_id ORDER BY r.name`);
   return res.rows.map((r) => ({ id: r.id, name: r.name, domainId: r.domain_id }));
+}
+
+/**
+ * Soft-delete every live trust a user is party to (as trustor or trustee) or that
+ * delegates roles on one of the given projects — Keystone drops them with their
+ * user or project. Their tokens are already revoked by the user/project event.
+ */
+export async function deleteTrustsOf(
+  db: Db,
+  of: { userIds?: string[]; projectIds?: string[] },
+): Promise<void> {
+  const userIds = of.userIds ?? [];
+  const projectIds = of.projectIds ?? [];
+  if (userIds.length === 0 && projectIds.length === 0) return;
+  await db.execute(sql`
+    UPDATE identity.trusts SET deleted_at = now()
+    WHERE deleted_at IS NULL
+      AND (trustor_user_id = ANY(${textArray(userIds)}) OR trustee_user_id = ANY(${textArray(userIds)})
+        OR project_id = ANY(${textArray(projectIds)}))`);
 }

@@ -21,6 +21,7 @@ import { hashPassword } from '../domain/passwords.js';
 import { q, qBool } from '../http/views.js';
 import type { UserRow } from './lookups.js';
 import { assignments, passwordHistory, userGroups, users } from './schema.js';
+import { deleteTrustsOf } from './trusts.repo.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -244,5 +245,6 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.delete(assignments).where(and(eq(assignments.actorType, 'user'), eq(assignments.actorId, id)));
     await tx.delete(users).where(eq(users.id, id));
+    await deleteTrustsOf(tx, { userIds: [id] });
   });
 }

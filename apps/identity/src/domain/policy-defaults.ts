@@ -99,8 +99,10 @@ export const identityPolicyDefaults: PolicyRules = {
   'identity:update_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
   'identity:delete_credential': 'rule:admin_required or user_id:%(target.credential.user_id)s',
 
-  'identity:validate_token': 'rule:admin_or_reader or rule:service_role or user_id:%(target.token.user_id)s',
-  'identity:revoke_token': 'rule:admin_required or rule:service_role or user_id:%(target.token.user_id)s',
+  // the token's user, or the trustee of the trust it was issued from (an impersonating token's user is the trustor)
+  token_subject: 'user_id:%(target.token.user_id)s or user_id:%(target.token.trustee_user_id)s',
+  'identity:validate_token': 'rule:admin_or_reader or rule:service_role or rule:token_subject',
+  'identity:revoke_token': 'rule:admin_required or rule:service_role or rule:token_subject',
 
   // OS-EP-FILTER: endpoint groups and project ↔ endpoint associations (as Keystone: admin, or a system reader to read)
   'identity:list_endpoint_groups': 'rule:admin_or_reader',

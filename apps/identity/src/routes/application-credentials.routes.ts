@@ -196,6 +196,8 @@ export function applicationCredentialRoutes(app: FastifyInstance, ctx: IdentityC
       refuseRestricted(caller);
       if (caller.user.id !== userId)
         throw forbidden('Cannot create an application credential for another user.');
+      // as Keystone: delegated authority (a trust) cannot be turned into a standing credential
+      if (caller.trust) throw forbidden('Cannot create an application credential with a trust-scoped token.');
       const { application_credential: b } = parseBody(createSchema, req.body);
       if (!caller.project)
         throw appCredInvalid(

@@ -28,6 +28,11 @@ function subject(ctx: IdentityContext, req: FastifyRequest, allowExpired: boolea
   throw notFound('token', undefined, 'TokenNotFound');
 }
 
+/** The policy target of a token check: its user and, for a trust token, the trustee. */
+const tokenTarget = (t: TokenData) => ({
+  token: { user_id: t.user.id, trustee_user_id: t.trust?.trusteeUserId },
+});
+
 export function authRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   app.post('/v3/auth/tokens', { config: { auth: false } }, async (req, reply) => {
     const body = parseBody(authRequestSchema, req.body);
@@ -42,7 +47,7 @@ export function authRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   const validate = async (req: FastifyRequest) => {
     const caller = callerOf(req);
     const t = subject(ctx, req, qBool(req, 'allow_expired') === true);
-    ctx.policy.authorize('identity:validate_token', caller, { token: { user_id: t.user.id } });
+    ctx.policy.authorize('identity:validate_token', caller, tokenTarget(t));
     return t;
   };
 
@@ -57,7 +62,7 @@ export function authRoutes(app: FastifyInstance, ctx: IdentityContext): void {
   app.delete('/v3/auth/tokens', async (req, reply) => {
     const caller = callerOf(req);
     const t = subject(ctx, req, false);
-    ctx.policy.authorize('identity:revoke_token', caller, { token: { user_id: t.user.id } });
+    ctx.policy.authorize('identity:revoke_token', caller, tokenTarget(t));
     await ctx.revoke({ auditId: t.auditIds[0]! });
     return reply.code(204).send();
   });

@@ -6,6 +6,7 @@ import type { IdentityContext } from '../context.js';
 import { createDomain, deleteDomain, updateDomain } from '../db/domains.repo.js';
 import { getDomain, getProject, type ProjectRow } from '../db/lookups.js';
 import { assignments, domains, projectEndpointGroups, projectEndpoints, projects } from '../db/schema.js';
+import { deleteTrustsOf } from '../db/trusts.repo.js';
 import { newId } from '../domain/ids.js';
 import { parseBody } from '../http/body.js';
 import { descriptionField, found, idField, nameField, storeOrConflict, tagField } from '../http/guards.js';
@@ -246,6 +247,7 @@ export function projectRoutes(app: FastifyInstance, ctx: IdentityContext): void 
       await tx.delete(projectEndpoints).where(eq(projectEndpoints.projectId, cur.id));
       await tx.delete(projectEndpointGroups).where(eq(projectEndpointGroups.projectId, cur.id));
       await tx.delete(projects).where(eq(projects.id, cur.id));
+      await deleteTrustsOf(tx, { projectIds: [cur.id] });
     });
     await ctx.revoke({ projectId: cur.id });
     return reply.code(204).send();
