@@ -56,6 +56,12 @@ export async function createIdentityContext(
     seed: await loadRevocationEvents(db, Date.now() - maxTokenLifetimeMs),
   });
   const { validator, feed } = tokens;
+  const reseed = setInterval(() => {
+    loadRevocationEvents(db, Date.now() - maxTokenLifetimeMs)
+      .then((events) => feed.seed(events))
+      .catch((err) => log.warn({ err }, 'could not re-seed revocation events into Redis'));
+  }, 60_000);
+  reseed.unref();
 
   const ctx: IdentityContext = {
     settings,
@@ -70,13 +76,18 @@ export async function createIdentityContext(
     async revoke(e) {
       // one millisecond of slack: a token issued in the same millisecond is revoked too
       const event: RevocationEvent = { ...e, issuedBefore: e.issuedBefore ?? Date.now() + 1 };
+      // Postgres first (the truth), then this process, then everyone else through Redis. A Redis
+      // outage must not fail the call: the periodic re-seed below delivers the event once Redis is back.
       await recordRevocationEvent(db, event);
-      await feed.publish(event);
+      validator.revocations.add(event);
+      // not awaited: while Redis is away ioredis queues the command and sends it on reconnect
+      void feed.publish(event).catch((err) => log.warn({ err }, 'revocation not fanned out yet (Redis)'));
     },
   };
   return {
     ctx,
     async close() {
+      clearInterval(reseed);
       await tokens.stop();
       redis.disconnect();
       await pool.end();

@@ -153,3 +153,26 @@ describe('projects', () => {
     expect(res.json().error.title).toBe('Not Found');
   });
 });
+
+describe('revocation without Redis', () => {
+  it('records the event and honours it here even when the fan-out fails', async () => {
+    const t = await h.login('demo', 'demo-secret', 'demo');
+    const feed = h.ctx.revocations;
+    const publish = feed.publish.bind(feed);
+    feed.publish = async () => {
+      throw new Error('redis is down');
+    };
+    try {
+      const del = await h.call('DELETE', '/v3/auth/tokens', {
+        token: h.adminToken,
+        headers: { 'x-subject-token': t },
+      });
+      expect(del.statusCode).toBe(204);
+      expect((await h.call('GET', '/v3/auth/projects', { token: t })).statusCode).toBe(401);
+      const rows = await h.ctx.pool.query('SELECT count(*)::int AS n FROM identity.revocation_events');
+      expect(rows.rows[0].n).toBeGreaterThan(0);
+    } finally {
+      feed.publish = publish;
+    }
+  });
+});

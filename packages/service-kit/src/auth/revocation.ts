@@ -122,10 +122,9 @@ export class RedisRevocationFeed {
     this.list.replace(raw.map((r) => JSON.parse(r) as RevocationEvent));
   }
 
-  /** Publish a new event: push to the list, then announce it. */
+  /** Publish a new event: push it onto Redis' list, then announce it (the publisher adds it to its own list). */
   async publish(e: RevocationEvent): Promise<void> {
     const text = JSON.stringify(e);
-    this.list.add(e);
     await this.redis.rpush(this.key, text);
     await this.redis.publish(this.key, text);
   }
