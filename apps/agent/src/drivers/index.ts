@@ -1,0 +1,4 @@
+export * from './compute.js';
+export * from './ids.js';
+export * from './network.js';
+export * from './storage.js';

@@ -1,0 +1,1 @@
+export * from './drivers/index.js';
