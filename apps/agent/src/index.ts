@@ -1,1 +1,5 @@
+export * from './config.js';
 export * from './drivers/index.js';
+export * from './pki/index.js';
+export * from './server/daemon.js';
+export * from './server/index.js';

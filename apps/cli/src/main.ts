@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { agentCommand } from './agent-commands.js';
 import {
   bootstrapCommand,
   migrateCommand,
@@ -37,6 +38,14 @@ program
   .description(`run one service (${SERVICE_NAMES.join(', ')})`)
   .argument('<service>', 'the service to run')
   .action(async (service: string) => serveCommand(readConfig(), [service]));
+
+program
+  .command('agent')
+  .description("run this host's agent daemon (KUMO_AGENT_* settings; SIGTERM stops it, guests keep running)")
+  .action(async () => {
+    await agentCommand();
+    process.exit(0);
+  });
 
 program
   .command('identity')

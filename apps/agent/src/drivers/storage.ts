@@ -14,6 +14,8 @@ export interface CachedImage {
   checksum: string;
   checksumAlgo: 'sha256' | 'sha512' | 'md5';
   format: 'qcow2' | 'raw';
+  /** The size a guest sees (qcow2 images are smaller than their disk); overlays must be at least this big. */
+  virtualSizeBytes?: number;
 }
 
 export interface DiskInfo {
@@ -39,6 +41,8 @@ export interface StorageUsage {
  * The storage driver contract. `ensure*` verbs are idempotent: the same call
  * twice returns the same result without doing the work again; a conflicting
  * call (same id, different size or image) throws DriverError('conflict').
+ * Disk sizes are positive multiples of 512 bytes (else 'invalid'); a full
+ * store throws 'no_space' and leaves nothing behind.
  */
 export interface StorageDriver {
   readonly capabilities: StorageCapabilities;

@@ -1,0 +1,4 @@
+export * from './agent-server.js';
+export * from './client.js';
+export { type AuthorizePeer, controlPlaneOnly } from './rpc.js';
+export { codeOfKind, toStatus } from './status.js';
