@@ -9,9 +9,19 @@ KUMO_PNPM_VERSION=10.34.8
 KUMO_NODE_MIN=20.19
 
 # Debian packages for running Kumo, and the extra ones for testing it.
-KUMO_RUNTIME_PACKAGES=(ca-certificates curl postgresql redis-server python3-openstackclient python3-yaml)
+KUMO_RUNTIME_PACKAGES=(ca-certificates curl postgresql redis-server python3-openstackclient python3-yaml qemu-utils)
+# The libvirt compute driver: QEMU (TCG when KVM is not proved), libvirtd/virsh,
+# genisoimage for config drives, isoinfo/ip for its tests.
+KUMO_LIBVIRT_PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients genisoimage iproute2)
+# Building the test guest image (scripts/build-guest-image) and booting it under
+# plain QEMU (scripts/guest-image/selftest).
 # shellcheck disable=SC2034 # used by scripts/test
-KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit)
+KUMO_GUEST_IMAGE_PACKAGES=(syslinux syslinux-common mtools dosfstools cpio kmod xz-utils binutils qemu-utils
+  qemu-system-x86 genisoimage curl)
+# shellcheck disable=SC2034 # used by scripts/test
+KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit "${KUMO_LIBVIRT_PACKAGES[@]}"
+  "${KUMO_GUEST_IMAGE_PACKAGES[@]}")
+
 
 # Where the local PostgreSQL cluster and Redis listen (the all-in-one defaults).
 KUMO_PG_HOST=127.0.0.1
