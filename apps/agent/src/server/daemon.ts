@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { createLogger, type Logger } from '@kumo/service-kit';
 import type { AgentConfig } from '../config.js';
+import { BridgeNetworkDriver } from '../drivers/bridge/index.js';
 import type { ComputeDriver } from '../drivers/compute.js';
 import { createFakeDrivers } from '../drivers/fake/index.js';
+import { createLibvirtDriver } from '../drivers/libvirt/index.js';
+import { LocalStorageDriver } from '../drivers/local/index.js';
 import type { NetworkDriver } from '../drivers/network.js';
 import type { StorageDriver } from '../drivers/storage.js';
 import { type AgentIdentity, ControlPlaneClient, loadOrJoin } from '../pki/enrol.js';
@@ -19,15 +23,31 @@ export interface AgentDrivers {
 }
 
 /**
- * Drivers by name. `libvirt` (real compute + local storage + bridge network)
- * plugs in here once its driver classes land; `fake` is the in-memory host.
+ * Drivers by name. `libvirt`: local qcow2 storage under $KUMO_HOME
+ * (images/, disks/), the libvirt compute driver (config drives and console
+ * logs under $KUMO_HOME/instances, disks resolved by the storage driver, KVM only where the
+ * boot probe proves it) and the placeholder bridge network (one Linux bridge
+ * per network, bindings under <state>/network). `fake`: the in-memory host.
  */
-export async function buildDrivers(cfg: AgentConfig): Promise<AgentDrivers> {
+export async function buildDrivers(cfg: AgentConfig, log?: Logger): Promise<AgentDrivers> {
   if (cfg.driver === 'fake') {
     const d = createFakeDrivers({ host: { hostname: cfg.hostId } });
     return { ...d, close: () => d.compute.close() };
   }
-  throw new Error(`the ${cfg.driver} drivers are not wired into the agent yet; use KUMO_AGENT_DRIVER=fake`);
+  const storage = new LocalStorageDriver({ root: cfg.home });
+  const compute = await createLibvirtDriver({
+    // not under the state dir: its certs/ make it private, and QEMU (libvirt-qemu) opens files here
+    instancesDir: join(cfg.home, 'instances'),
+    storageRoot: storage.root,
+    resolveDisk: (d) => storage.getDisk(d),
+    onError: (message) => log?.warn({ err: message }, 'libvirt event stream'),
+  });
+  log?.info(
+    { hypervisor: compute.hypervisor, arch: compute.arch, kvmProbe: compute.kvmProbe?.reason },
+    'libvirt driver ready',
+  );
+  const network = new BridgeNetworkDriver({ stateDir: join(cfg.stateDir, 'network') });
+  return { compute, storage, network };
 }
 
 export interface AgentDaemon {
@@ -60,7 +80,7 @@ export async function startAgentDaemon(
     joined ? 'joined the control plane' : 'certificate loaded',
   );
 
-  const drivers = deps.drivers ?? (await buildDrivers(cfg));
+  const drivers = deps.drivers ?? (await buildDrivers(cfg, log));
   const server = new AgentServer({
     ...drivers,
     logger: log,
