@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureLibvirtd } from '../../testing/libvirtd.js';
@@ -45,7 +45,7 @@ export async function benchLibvirt(rounds: number, image: string): Promise<Libvi
   const lease = await ensureLibvirtd();
   const root = await mkdtemp('/var/tmp/kumo-libvirt-bench-');
   await chmod(root, 0o755);
-  const storage = new LocalStorageDriver({ root: join(root, 'storage') });
+  const storage = new LocalStorageDriver({ root: join(root, 'storage'), fileRoots: [dirname(image)] });
   const compute = await createLibvirtDriver({
     instancesDir: join(root, 'instances'),
     storageRoot: storage.root,

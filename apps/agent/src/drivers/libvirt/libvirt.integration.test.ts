@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,10 @@ async function makeRig(tag: string, image: string | undefined): Promise<Rig> {
   const bridge = `kt${randomBytes(4).toString('hex')}`;
   await exec('ip', ['link', 'add', bridge, 'type', 'bridge']);
   await exec('ip', ['link', 'set', bridge, 'up']);
-  const storage = new LocalStorageDriver({ root: join(root, 'storage') });
+  const storage = new LocalStorageDriver({
+    root: join(root, 'storage'),
+    fileRoots: image ? [dirname(image)] : [],
+  });
   const compute = await createLibvirtDriver({
     instancesDir: join(root, 'instances'),
     storageRoot: storage.root,

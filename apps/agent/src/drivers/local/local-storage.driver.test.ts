@@ -143,10 +143,27 @@ describe('LocalStorageDriver specifics', () => {
     await storage.deleteDisk('root1');
   });
 
-  it('downloads from file: URLs and follows http redirects', async () => {
+  it('downloads from file: URLs inside the allowed roots only, and follows http redirects', async () => {
     const src = join(root, 'src.raw');
     await writeFile(src, image);
-    const viaFile = await storage.ensureImage({
+    const refused = storage.ensureImage({
+      image: 'from-file',
+      url: pathToFileURL(src).href,
+      checksum: sha256(image),
+      checksumAlgo: 'sha256',
+    });
+    await expect(refused).rejects.toMatchObject({ kind: 'invalid' });
+    const outside = new LocalStorageDriver({ root, fileRoots: [join(root, 'elsewhere')] });
+    await expect(
+      outside.ensureImage({
+        image: 'etc',
+        url: 'file:///etc/hostname',
+        checksum: sha256(image),
+        checksumAlgo: 'sha256',
+      }),
+    ).rejects.toMatchObject({ kind: 'invalid' });
+    const allowed = new LocalStorageDriver({ root, fileRoots: [root] });
+    const viaFile = await allowed.ensureImage({
       image: 'from-file',
       url: pathToFileURL(src).href,
       checksum: sha256(image),

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { KeyedLock } from '../fake/keyed-lock.js';
 import { checkImageRequest, checkSize, type ImageRequest } from '../fake/spec-checks.js';
 import { checkId, type DiskId, DriverError, type ImageId, kumoId } from '../ids.js';
@@ -25,6 +26,11 @@ export interface LocalStorageOptions {
   maxImageBytes?: number;
   /** A download silent this long fails as unavailable (default 60 s). */
   downloadIdleTimeoutMs?: number;
+  /**
+   * Directories `file:` image URLs may point into (default none: only http and https). Without this a
+   * caller knowing a host file's checksum could copy any file (keys, shadow) into the image cache.
+   */
+  fileRoots?: string[];
 }
 
 type ImageMeta = CachedImage & { virtualSizeBytes: number };
@@ -243,6 +249,25 @@ export class LocalStorageDriver implements StorageDriver {
     };
   }
 
+  /** A file: URL must resolve (links followed) inside one of the configured roots. */
+  private async checkFileRoot(url: URL): Promise<void> {
+    const roots = this.opts.fileRoots ?? [];
+    let path: string;
+    try {
+      path = await realpath(fileURLToPath(url));
+    } catch {
+      throw new DriverError('invalid', 'the image file does not exist');
+    }
+    for (const root of roots) {
+      const r = await realpath(root).catch(() => undefined);
+      if (r && (path === r || path.startsWith(`${r}/`))) return;
+    }
+    throw new DriverError(
+      'invalid',
+      'file: image URLs are only accepted from the configured image directories',
+    );
+  }
+
   private async matchCached(have: ImageMeta, req: ImageRequest): Promise<CachedImage> {
     let digest = have.checksum;
     if (have.checksumAlgo !== req.checksumAlgo) {
@@ -258,6 +283,7 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   private async fetchImage(req: ImageRequest): Promise<ImageMeta> {
+    if (req.url.protocol === 'file:') await this.checkFileRoot(req.url);
     const tmp = this.tmpPath(this.imagesDir, req.image, 'part');
     try {
       const got = await download(req.url, tmp, {
