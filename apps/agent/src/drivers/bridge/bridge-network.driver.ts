@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyedLock } from '../fake/keyed-lock.js';
-import { checkMac } from '../fake/spec-checks.js';
+import { checkVifRequest } from '../fake/spec-checks.js';
 import { checkId, DriverError, type InstanceId, type VifId } from '../ids.js';
 import { run } from '../libvirt/exec.js';
 import type { NetworkCapabilities, NetworkDriver, VifBinding } from '../network.js';
@@ -45,10 +45,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     mac: string;
     network: string;
   }): Promise<VifBinding> {
-    const vif = checkId('vif', req?.vif);
-    const instance = checkId('instance', req.instance);
-    const mac = checkMac(req.mac);
-    const network = checkId('network', req.network);
+    const { vif, instance, mac, network } = checkVifRequest(req);
     return this.lock.run('bindings', async () => {
       const all = await this.load();
       const have = all.find((b) => b.vif === vif);

@@ -1,6 +1,6 @@
 import { checkId, DriverError, type InstanceId, type VifId } from '../ids.js';
 import type { NetworkCapabilities, NetworkDriver, VifBinding } from '../network.js';
-import { checkMac } from './spec-checks.js';
+import { checkVifRequest } from './spec-checks.js';
 
 export interface FakeNetworkOptions {
   /** The bridge a network's VIFs plug into (default `kb` + the first 12 id characters). */
@@ -29,10 +29,7 @@ export class FakeNetworkDriver implements NetworkDriver {
     mac: string;
     network: string;
   }): Promise<VifBinding> {
-    const vif = checkId('vif', req?.vif);
-    const instance = checkId('instance', req.instance);
-    const mac = checkMac(req.mac);
-    const network = checkId('network', req.network);
+    const { vif, instance, mac, network } = checkVifRequest(req);
     const have = this.vifs.get(vif);
     if (have) {
       if (have.instance !== instance || have.mac !== mac || have.network !== network)

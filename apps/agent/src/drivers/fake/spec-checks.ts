@@ -200,3 +200,20 @@ export function checkImageRequest(req: unknown, extraSchemes: string[] = []): Im
   }
   return { image, url, sizeBytes, checksum, checksumAlgo: algo };
 }
+
+/** An ensureVif request, validated: ids, MAC and network (the network contract's input). */
+export function checkVifRequest(
+  req: { vif: unknown; instance: unknown; mac: unknown; network: unknown } | undefined,
+): {
+  vif: string;
+  instance: string;
+  mac: string;
+  network: string;
+} {
+  return {
+    vif: checkId('vif', req?.vif),
+    instance: checkId('instance', req?.instance),
+    mac: checkMac(req?.mac),
+    network: checkId('network', req?.network),
+  };
+}
