@@ -7,3 +7,4 @@ export * from './http/metrics.js';
 export * from './http/request-id.js';
 export * from './logger.js';
 export * from './render-error.js';
+export * from './service-runtime.js';

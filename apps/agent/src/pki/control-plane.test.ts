@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from './ca.js';
-import { ControlPlane } from './control-plane.js';
+import { ControlPlane, type HostRegistry, MemoryHostRegistry } from './control-plane.js';
 import { type ControlPlaneServer, startControlPlaneServer } from './control-plane-server.js';
+import { createKeyAndCsr } from './csr.js';
 import { ControlPlaneClient, EnrolError, joinControlPlane, loadOrJoin } from './enrol.js';
 import type { Inventory } from './inventory.js';
+import { JoinTokenStore } from './join-tokens.js';
 import { isIssuedBy } from './x509.js';
 
 const inventory: Inventory = {
@@ -131,5 +133,51 @@ describe('control plane enrolment over HTTPS', () => {
         certsDir: join(dir, 'n6'),
       }),
     ).rejects.toThrow(/expired/);
+  });
+});
+
+describe('control plane stores', () => {
+  it('go through the async HostRegistry / JoinTokenRepo interfaces', async () => {
+    const ca = await CertificateAuthority.create();
+    const calls: string[] = [];
+    const inner = new MemoryHostRegistry();
+    const hosts: HostRegistry = {
+      register: (id, reg, at) => {
+        calls.push(`register ${id}`);
+        return inner.register(id, reg, at);
+      },
+      heartbeat: (id, at) => {
+        calls.push(`heartbeat ${id}`);
+        return inner.heartbeat(id, at);
+      },
+      get: (id) => inner.get(id),
+      list: () => inner.list(),
+    };
+    const tokens = new JoinTokenStore(ca.fingerprint);
+    const cp = await ControlPlane.create({ ca, hosts, tokens });
+    const { token } = await cp.createJoinToken({ hostId: 'node-9' });
+    expect(tokens.size).toBe(1);
+    expect(() => cp.host('node-9')).toThrow(/in-memory registry/);
+
+    // two agents racing with one token: exactly one gets a certificate
+    const csr = await createKeyAndCsr('node-9');
+    const results = await Promise.allSettled([
+      cp.join({ token, hostId: 'node-9', csrPem: csr.csrPem }),
+      cp.join({ token, hostId: 'node-9', csrPem: csr.csrPem }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(tokens.size).toBe(0);
+
+    await cp.register('node-9', { address: 'n9:7700', inventory });
+    await cp.heartbeat('node-9');
+    await expect(cp.heartbeat('node-10')).rejects.toThrow(/not registered/);
+    expect((await cp.getHost('node-9'))?.address).toBe('n9:7700');
+    expect(calls).toEqual(['register node-9', 'heartbeat node-9', 'heartbeat node-10']);
+  });
+
+  it('refuses a CSR that is not one, as bad input', async () => {
+    const cp = await ControlPlane.create();
+    const { token } = await cp.createJoinToken();
+    await expect(cp.join({ token, hostId: 'node-11', csrPem: 'nope' })).rejects.toThrow(/Invalid csr/);
   });
 });

@@ -6,15 +6,23 @@ import { CertificateAuthority, type IssuedIdentity } from './ca.js';
 import { hostIdSchema } from './host-id.js';
 import type { Inventory, Registration } from './inventory.js';
 import { registrationSchema } from './inventory.js';
-import { JoinRefused, JoinTokenStore } from './join-tokens.js';
+import {
+  checkJoinToken,
+  JoinRefused,
+  type JoinTokenRepo,
+  JoinTokenStore,
+  joinTokenKey,
+  mintJoinToken,
+} from './join-tokens.js';
 import { isIssuedBy, ROLE_AGENT, ROLE_CONTROL_PLANE } from './x509.js';
 
 /**
  * The control plane's side of agent enrolment: it is the CA, issues one-time
  * join tokens, signs agents' CSRs, and keeps their registrations and
- * heartbeats. In memory until the scheduler service exists; then the scheduler
- * mounts `controlPlaneRoutes` on its agent-facing HTTPS listener and keeps the
- * records in its schema (see the ADR on agent enrolment).
+ * heartbeats. Host records and join tokens go through `HostRegistry` and
+ * `JoinTokenRepo`: in memory by default (the agent's stand-alone server and
+ * tests), in Postgres when the scheduler mounts `controlPlaneRoutes` on its
+ * agent-facing HTTPS listener (see the ADR on agent enrolment).
  */
 export interface HostRecord {
   hostId: string;
@@ -25,24 +33,97 @@ export interface HostRecord {
   lastHeartbeatAt: number;
 }
 
-export class ControlPlane {
-  readonly tokens: JoinTokenStore;
+/** Where host records live. `register` upserts; `heartbeat` answers undefined for an unknown host. */
+export interface HostRegistry {
+  register(hostId: string, reg: Registration, at: number): Promise<HostRecord>;
+  heartbeat(hostId: string, at: number): Promise<HostRecord | undefined>;
+  get(hostId: string): Promise<HostRecord | undefined>;
+  list(): Promise<HostRecord[]>;
+}
+
+/** Host records in a Map; `peek`/`all` read them synchronously. */
+export class MemoryHostRegistry implements HostRegistry {
   private readonly hosts = new Map<string, HostRecord>();
+
+  async register(hostId: string, reg: Registration, at: number): Promise<HostRecord> {
+    const rec: HostRecord = {
+      hostId,
+      address: reg.address,
+      agentVersion: reg.agent_version,
+      inventory: reg.inventory,
+      registeredAt: this.hosts.get(hostId)?.registeredAt ?? at,
+      lastHeartbeatAt: at,
+    };
+    this.hosts.set(hostId, rec);
+    return rec;
+  }
+
+  async heartbeat(hostId: string, at: number): Promise<HostRecord | undefined> {
+    const rec = this.hosts.get(hostId);
+    if (rec) rec.lastHeartbeatAt = at;
+    return rec;
+  }
+
+  async get(hostId: string): Promise<HostRecord | undefined> {
+    return this.hosts.get(hostId);
+  }
+
+  async list(): Promise<HostRecord[]> {
+    return this.all();
+  }
+
+  peek(hostId: string): HostRecord | undefined {
+    return this.hosts.get(hostId);
+  }
+
+  all(): HostRecord[] {
+    return [...this.hosts.values()];
+  }
+}
+
+export interface ControlPlaneStores {
+  hosts?: HostRegistry;
+  tokens?: JoinTokenRepo;
+}
+
+export class ControlPlane {
+  readonly tokens: JoinTokenRepo;
+  readonly hosts: HostRegistry;
+  private readonly local: JoinTokenStore;
   private clientId: Promise<IssuedIdentity> | undefined;
 
   constructor(
     readonly ca: CertificateAuthority,
     private readonly now: () => number = Date.now,
+    stores: ControlPlaneStores = {},
   ) {
-    this.tokens = new JoinTokenStore(ca.fingerprint, now);
+    this.local = new JoinTokenStore(ca.fingerprint, now);
+    this.tokens = stores.tokens ?? this.local;
+    this.hosts = stores.hosts ?? new MemoryHostRegistry();
   }
 
-  static async create(opts: { ca?: CertificateAuthority; now?: () => number } = {}): Promise<ControlPlane> {
-    return new ControlPlane(opts.ca ?? (await CertificateAuthority.create()), opts.now);
+  static async create(
+    opts: { ca?: CertificateAuthority; now?: () => number } & ControlPlaneStores = {},
+  ): Promise<ControlPlane> {
+    return new ControlPlane(opts.ca ?? (await CertificateAuthority.create()), opts.now, opts);
   }
 
+  /** A join token, stored (hash only) before it is returned. Any store. */
+  async createJoinToken(opts: { ttlMs?: number; hostId?: string } = {}) {
+    const now = this.now();
+    await this.tokens.deleteExpired(now);
+    const { token, expiresAt, record } = mintJoinToken(this.ca.fingerprint, now, opts);
+    await this.tokens.save(record);
+    return { token, expiresAt };
+  }
+
+  /**
+   * Synchronous variant. With the default in-memory store it is that store;
+   * with another store (Postgres) the token lives in this process only: for
+   * an agent that joins this same process (the all-in-one's local agent).
+   */
   issueJoinToken(opts: { ttlMs?: number; hostId?: string } = {}) {
-    return this.tokens.issue(opts);
+    return (this.tokens instanceof JoinTokenStore ? this.tokens : this.local).issue(opts);
   }
 
   /** Burn the token and sign the agent's CSR: CN and DNS SAN are the host id. */
@@ -51,38 +132,46 @@ export class ControlPlane {
     hostId: string;
     csrPem: string;
   }): Promise<{ certPem: string; caPem: string }> {
-    this.tokens.consume(req.token, req.hostId);
-    const certPem = await this.ca.signCsr(req.csrPem, { commonName: req.hostId, role: ROLE_AGENT });
+    const { parsed, hash } = joinTokenKey(req.token);
+    let rec = await this.tokens.take(hash);
+    if (!rec && this.tokens !== this.local) rec = await this.local.take(hash);
+    checkJoinToken(parsed, rec, { caFingerprint: this.ca.fingerprint, hostId: req.hostId, now: this.now() });
+    let certPem: string;
+    try {
+      certPem = await this.ca.signCsr(req.csrPem, { commonName: req.hostId, role: ROLE_AGENT });
+    } catch (err) {
+      throw new KumoError('invalid', `Invalid csr: ${(err as Error).message}`);
+    }
     return { certPem, caPem: this.ca.certPem };
   }
 
-  register(hostId: string, reg: Registration): HostRecord {
-    const t = this.now();
-    const rec: HostRecord = {
-      hostId,
-      address: reg.address,
-      agentVersion: reg.agent_version,
-      inventory: reg.inventory,
-      registeredAt: this.hosts.get(hostId)?.registeredAt ?? t,
-      lastHeartbeatAt: t,
-    };
-    this.hosts.set(hostId, rec);
-    return rec;
+  register(hostId: string, reg: Registration): Promise<HostRecord> {
+    return this.hosts.register(hostId, reg, this.now());
   }
 
-  heartbeat(hostId: string): HostRecord {
-    const rec = this.hosts.get(hostId);
+  async heartbeat(hostId: string): Promise<HostRecord> {
+    const rec = await this.hosts.heartbeat(hostId, this.now());
     if (!rec) throw new KumoError('not_found', `Host ${hostId} is not registered.`);
-    rec.lastHeartbeatAt = this.now();
     return rec;
   }
 
-  host(hostId: string): HostRecord | undefined {
+  getHost(hostId: string): Promise<HostRecord | undefined> {
     return this.hosts.get(hostId);
   }
 
+  /** Synchronous read of the in-memory registry (the agent's own server and tests). */
+  host(hostId: string): HostRecord | undefined {
+    return this.memoryHosts().peek(hostId);
+  }
+
   listHosts(): HostRecord[] {
-    return [...this.hosts.values()];
+    return this.memoryHosts().all();
+  }
+
+  private memoryHosts(): MemoryHostRegistry {
+    if (!(this.hosts instanceof MemoryHostRegistry))
+      throw new Error('synchronous host reads need the in-memory registry: use getHost/hosts.list()');
+    return this.hosts;
   }
 
   /** The certificate the control plane presents when it calls agents. */
@@ -169,7 +258,7 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRouteOptions> = 
         opts.logger?.warn({ hostId: body.host_id, reason: err.reason }, 'agent join refused');
         throw new KumoError('unauthenticated', err.message);
       }
-      throw new KumoError('invalid', (err as Error).message);
+      throw err;
     }
   });
 
@@ -178,7 +267,7 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRouteOptions> = 
     { config: { auth: false } },
     async (req) => {
       requireAgent(req, req.params.hostId);
-      const rec = cp.register(req.params.hostId, parse(registrationSchema, req.body));
+      const rec = await cp.register(req.params.hostId, parse(registrationSchema, req.body));
       opts.logger?.info({ hostId: rec.hostId, address: rec.address }, 'agent registered');
       return { host: hostView(rec) };
     },
@@ -189,7 +278,7 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRouteOptions> = 
     { config: { auth: false } },
     async (req) => {
       requireAgent(req, req.params.hostId);
-      return { host: hostView(cp.heartbeat(req.params.hostId)) };
+      return { host: hostView(await cp.heartbeat(req.params.hostId)) };
     },
   );
 };

@@ -27,18 +27,68 @@ export class JoinRefused extends Error {
   }
 }
 
-interface TokenRecord {
-  hash: Buffer;
+/** What is stored of a join token: never the secret, only its SHA-256 (hex). */
+export interface JoinTokenRecord {
+  hash: string;
   expiresAt: number;
   /** When set, only this host id may join with the token. */
   hostId: string | undefined;
 }
 
+/**
+ * Where join tokens are kept (in memory here, in the scheduler's schema in
+ * production). `take` must remove and return atomically: a token burns on
+ * its first use, even when two agents race with it.
+ */
+export interface JoinTokenRepo {
+  save(rec: JoinTokenRecord): Promise<void>;
+  take(hash: string): Promise<JoinTokenRecord | undefined>;
+  deleteExpired(now: number): Promise<void>;
+}
+
 const hashOf = (secret: string) => createHash('sha256').update(secret).digest();
 
-/** In memory for now; the scheduler will keep the same records (hashes only) in its schema. */
-export class JoinTokenStore {
-  private readonly tokens = new Map<string, TokenRecord>();
+/** A new token for a CA, and the record to store for it. */
+export function mintJoinToken(
+  caFingerprint: string,
+  now: number,
+  opts: { ttlMs?: number; hostId?: string } = {},
+): { token: string; expiresAt: number; record: JoinTokenRecord } {
+  const secret = randomBytes(32).toString('base64url');
+  const expiresAt = now + (opts.ttlMs ?? 3_600_000);
+  return {
+    token: `${PREFIX}.${caFingerprint}.${secret}`,
+    expiresAt,
+    record: { hash: hashOf(secret).toString('hex'), expiresAt, hostId: opts.hostId },
+  };
+}
+
+/** The hash a token is stored under; refuses a malformed token. */
+export function joinTokenKey(token: string): { parsed: ParsedJoinToken; hash: string } {
+  const parsed = parseJoinToken(token);
+  if (!parsed) throw new JoinRefused('malformed');
+  return { parsed, hash: hashOf(parsed.secret).toString('hex') };
+}
+
+/** Check a token against the record it was taken from (already burnt). */
+export function checkJoinToken(
+  parsed: ParsedJoinToken,
+  rec: JoinTokenRecord | undefined,
+  ctx: { caFingerprint: string; hostId: string; now: number },
+): void {
+  const hash = hashOf(parsed.secret);
+  if (!rec || !timingSafeEqual(Buffer.from(rec.hash, 'hex'), hash)) throw new JoinRefused('unknown');
+  if (parsed.caFingerprint !== ctx.caFingerprint) throw new JoinRefused('wrong_ca');
+  if (rec.expiresAt <= ctx.now) throw new JoinRefused('expired');
+  if (rec.hostId !== undefined && rec.hostId !== ctx.hostId) throw new JoinRefused('wrong_host');
+}
+
+/**
+ * The in-memory token store: synchronous `issue`/`consume` for the agent's
+ * stand-alone control plane and tests, and the async `JoinTokenRepo` face.
+ */
+export class JoinTokenStore implements JoinTokenRepo {
+  private readonly tokens = new Map<string, JoinTokenRecord>();
 
   constructor(
     private readonly caFingerprint: string,
@@ -47,25 +97,17 @@ export class JoinTokenStore {
 
   issue(opts: { ttlMs?: number; hostId?: string } = {}): { token: string; expiresAt: number } {
     this.purgeExpired();
-    const secret = randomBytes(32).toString('base64url');
-    const hash = hashOf(secret);
-    const expiresAt = this.now() + (opts.ttlMs ?? 3_600_000);
-    this.tokens.set(hash.toString('hex'), { hash, expiresAt, hostId: opts.hostId });
-    return { token: `${PREFIX}.${this.caFingerprint}.${secret}`, expiresAt };
+    const { token, expiresAt, record } = mintJoinToken(this.caFingerprint, this.now(), opts);
+    this.tokens.set(record.hash, record);
+    return { token, expiresAt };
   }
 
   /** Check and burn a token: it never works twice, whatever the outcome. */
   consume(token: string, hostId: string): void {
-    const parsed = parseJoinToken(token);
-    if (!parsed) throw new JoinRefused('malformed');
-    const hash = hashOf(parsed.secret);
-    const key = hash.toString('hex');
-    const rec = this.tokens.get(key);
-    if (!rec || !timingSafeEqual(rec.hash, hash)) throw new JoinRefused('unknown');
-    this.tokens.delete(key);
-    if (parsed.caFingerprint !== this.caFingerprint) throw new JoinRefused('wrong_ca');
-    if (rec.expiresAt <= this.now()) throw new JoinRefused('expired');
-    if (rec.hostId !== undefined && rec.hostId !== hostId) throw new JoinRefused('wrong_host');
+    const { parsed, hash } = joinTokenKey(token);
+    const rec = this.tokens.get(hash);
+    this.tokens.delete(hash);
+    checkJoinToken(parsed, rec, { caFingerprint: this.caFingerprint, hostId, now: this.now() });
   }
 
   get size(): number {
@@ -74,6 +116,20 @@ export class JoinTokenStore {
 
   purgeExpired(): void {
     const now = this.now();
+    for (const [k, r] of this.tokens) if (r.expiresAt <= now) this.tokens.delete(k);
+  }
+
+  async save(rec: JoinTokenRecord): Promise<void> {
+    this.tokens.set(rec.hash, rec);
+  }
+
+  async take(hash: string): Promise<JoinTokenRecord | undefined> {
+    const rec = this.tokens.get(hash);
+    this.tokens.delete(hash);
+    return rec;
+  }
+
+  async deleteExpired(now: number): Promise<void> {
     for (const [k, r] of this.tokens) if (r.expiresAt <= now) this.tokens.delete(k);
   }
 }
