@@ -12,7 +12,10 @@ describe('agent config', () => {
       driver: 'libvirt',
       heartbeatMs: 10_000,
       controlPlaneUrl: undefined,
+      kvmProbeKernel: undefined,
     });
+    const k = readAgentConfig({ KUMO_AGENT_HOST_ID: 'n', KUMO_AGENT_KVM_PROBE_KERNEL: '/boot/vmlinuz' });
+    expect(k.kvmProbeKernel).toBe('/boot/vmlinuz');
   });
 
   it('refuses bad values with the variable named', () => {

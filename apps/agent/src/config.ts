@@ -27,6 +27,11 @@ export const agentEnvSchema = z.object({
   /** Which drivers run the host. */
   KUMO_AGENT_DRIVER: z.enum(['libvirt', 'fake']).default('libvirt'),
   KUMO_AGENT_HEARTBEAT_MS: envInt(10_000, 100, 3_600_000),
+  /**
+   * A Linux kernel (e.g. the test guest's, scripts/build-guest-image leaves kumo-guest-<hash>.kernel)
+   * the KVM probe boots as its second stage: KVM counts as working only if it boots. Unset: payload only.
+   */
+  KUMO_AGENT_KVM_PROBE_KERNEL: z.string().min(1).optional(),
   /** How long calls in flight may finish at shutdown. */
   KUMO_AGENT_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 600_000),
 });
@@ -44,6 +49,8 @@ export interface AgentConfig {
   heartbeatMs: number;
   shutdownGraceMs: number;
   logLevel: string;
+  /** A kernel the KVM probe must boot too (see KUMO_AGENT_KVM_PROBE_KERNEL). */
+  kvmProbeKernel?: string;
 }
 
 function defaultHostId(): string {
@@ -69,5 +76,6 @@ export function readAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     heartbeatMs: e.KUMO_AGENT_HEARTBEAT_MS,
     shutdownGraceMs: e.KUMO_AGENT_SHUTDOWN_GRACE_MS,
     logLevel: e.KUMO_LOG_LEVEL,
+    kvmProbeKernel: e.KUMO_AGENT_KVM_PROBE_KERNEL,
   };
 }

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './drivers/fake/index.js';
 export * from './drivers/index.js';
 export * from './pki/index.js';
 export * from './server/daemon.js';

@@ -12,6 +12,7 @@ import {
   ChecksumAlgo,
   DiskBus,
   DiskDevice,
+  DiskFormat,
   type DomainSpec,
   HostEventType,
   Machine,
@@ -21,6 +22,7 @@ import {
   type WatchEventsResponse,
 } from '@kumo/agent-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExportTarget } from '../src/drivers/conformance/export-target.js';
 import { CertificateAuthority } from '../src/pki/ca.js';
 import { ControlPlane } from '../src/pki/control-plane.js';
 import { type ControlPlaneServer, startControlPlaneServer } from '../src/pki/control-plane-server.js';
@@ -378,6 +380,27 @@ if (unavailable) {
       expect(readdirSync(`/sys/class/net/${bridge}/brif`).length).toBe(1); // the guest's tap
       const log = await timed('start → READY', () => waitReady(c, i));
       expect(log).toContain(`hostname=h-${i}`);
+
+      // a snapshot of the running guest's disk: paused around the export, flattened with its image
+      const target = await startExportTarget();
+      try {
+        await c.compute.pauseDomain({ instanceId: i });
+        const exp = await timed('ExportDisk (paused guest, qcow2 PUT)', () =>
+          c.storage.exportDisk({
+            diskId: root,
+            url: `${target.base}/ok/snap?sig=x`,
+            format: DiskFormat.QCOW2,
+          }),
+        );
+        await c.compute.resumeDomain({ instanceId: i });
+        const body = target.received.get('snap')!.body;
+        expect(exp).toMatchObject({ sizeBytes: body.length, virtualSizeBytes: 256 * 1024 * 1024 });
+        expect(exp.checksum).toBe(createHash('sha256').update(body).digest('hex'));
+        expect(body.readUInt32BE(0)).toBe(0x514649fb); // QFI\xfb
+        expect(body.readBigUInt64BE(8)).toBe(0n); // standalone: no backing file
+      } finally {
+        await target.close();
+      }
 
       const blank = await c.storage.ensureBlankDisk({ diskId: data, sizeBytes: 64 * 1024 * 1024 });
       expect(await c.storage.ensureBlankDisk({ diskId: data, sizeBytes: 64 * 1024 * 1024 })).toEqual(blank);

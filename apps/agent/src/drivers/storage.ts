@@ -30,6 +30,19 @@ export interface DiskInfo {
   source: { type: 'file'; path: string } | { type: 'rbd'; pool: string; image: string };
 }
 
+/** What exportDisk sent. */
+export interface DiskExport {
+  disk: DiskId;
+  format: 'qcow2' | 'raw';
+  /** Bytes sent (the file's length). */
+  sizeBytes: number;
+  /** Hex sha256 of the bytes sent. */
+  checksum: string;
+  checksumAlgo: 'sha256';
+  /** The size a guest sees. */
+  virtualSizeBytes: number;
+}
+
 export interface StorageUsage {
   totalBytes: number;
   freeBytes: number;
@@ -65,4 +78,13 @@ export interface StorageDriver {
   getDisk(disk: DiskId): Promise<DiskInfo>;
   listDisks(): Promise<DiskInfo[]>;
   usage(): Promise<StorageUsage>;
+  /**
+   * The disk flattened with its backing image into one standalone file of `format` (no backing
+   * file), HTTP PUT to `url` (http or https only; Content-Type application/octet-stream, with
+   * Content-Length; no redirect followed). Unknown disk: not_found; the target answering 4xx:
+   * invalid; unreachable, timing out or 5xx: unavailable. A running guest's disk is read as it
+   * is (crash-consistent); callers wanting a consistent copy pause the guest around the call.
+   * Nothing is left on the host afterwards, success or not.
+   */
+  exportDisk(req: { disk: DiskId; url: string; format: 'qcow2' | 'raw' }): Promise<DiskExport>;
 }

@@ -81,6 +81,20 @@ describe('agent daemon', () => {
     fakes.compute.close();
   });
 
+  it('listening and advertising port 0 advertises the port bound (the all-in-one local agent)', async () => {
+    const cfg = readAgentConfig(
+      env({
+        KUMO_HOME: join(home, 'local'),
+        KUMO_AGENT_HOST_ID: 'node-local',
+        KUMO_AGENT_ADVERTISE: '127.0.0.1:0',
+        KUMO_AGENT_JOIN_TOKEN: (await cp.issueJoinToken({ hostId: 'node-local' })).token,
+      }),
+    );
+    const d = await startAgentDaemon(cfg, { drivers: createFakeDrivers(), logger: silent });
+    await expect.poll(() => cp.host('node-local')?.address).toBe(`127.0.0.1:${d.port}`);
+    await d.stop();
+  });
+
   it('keeps running while the control plane is away (registration retried)', async () => {
     const dead = readAgentConfig(env({ KUMO_AGENT_CONTROL_PLANE_URL: 'https://127.0.0.1:1' }));
     const d = await startAgentDaemon(dead, { drivers: createFakeDrivers(), logger: silent });

@@ -40,6 +40,7 @@ export async function buildDrivers(cfg: AgentConfig, log?: Logger): Promise<Agen
     instancesDir: join(cfg.home, 'instances'),
     storageRoot: storage.root,
     resolveDisk: (d) => storage.getDisk(d),
+    probe: cfg.kvmProbeKernel ? { kernel: cfg.kvmProbeKernel } : undefined,
     onError: (message) => log?.warn({ err: message }, 'libvirt event stream'),
   });
   log?.info(
@@ -89,7 +90,8 @@ export async function startAgentDaemon(
     heartbeatMs: cfg.heartbeatMs,
   });
   const port = await server.listen(cfg.listen, agentServerCredentials(identity));
-  const advertise = cfg.advertise ?? `${cfg.hostId}:${port}`;
+  // an advertised port 0 (listening on port 0) means the port bound
+  const advertise = cfg.advertise?.replace(/:0$/, `:${port}`) ?? `${cfg.hostId}:${port}`;
 
   const stopReporting = cfg.controlPlaneUrl
     ? reportToControlPlane({

@@ -53,6 +53,11 @@ export const checksumIn: WireMap<S.CachedImage['checksumAlgo']> = {
   [ChecksumAlgo.SHA512]: 'sha512',
   [ChecksumAlgo.MD5]: 'md5',
 };
+export const formatIn: WireMap<S.CachedImage['format']> = {
+  [DiskFormat.UNSPECIFIED]: 'qcow2',
+  [DiskFormat.QCOW2]: 'qcow2',
+  [DiskFormat.RAW]: 'raw',
+};
 
 export const archOut: Record<C.Arch, Arch> = { x86_64: Arch.X86_64, aarch64: Arch.AARCH64 };
 export const hypervisorOut: Record<C.HostInfo['hypervisor'], Hypervisor> = {

@@ -3,7 +3,7 @@ import type { DomainDisk, DomainInterface, DomainSpec } from '../drivers/compute
 import { bridgeName, macAddress } from '../drivers/fake/spec-checks.js';
 import { DriverError, kumoId } from '../drivers/ids.js';
 import type { CachedImage } from '../drivers/storage.js';
-import { archIn, busIn, checksumIn, deviceIn, machineIn, nicIn } from './enums.js';
+import { archIn, busIn, checksumIn, deviceIn, formatIn, machineIn, nicIn } from './enums.js';
 
 /**
  * Wire requests → driver arguments, checked with zod at the gRPC boundary so
@@ -191,6 +191,13 @@ export const imageIn = z.object({ imageId: kumoId });
 export const ensureDiskFromImageIn = z.object({ diskId: kumoId, imageId: kumoId, sizeBytes: size });
 export const diskSizeIn = z.object({ diskId: kumoId, sizeBytes: size });
 export const diskIn = z.object({ diskId: kumoId });
+export const exportDiskIn = z
+  .object({
+    diskId: kumoId,
+    url: z.url({ protocol: /^https?$/ }).max(8192),
+    format: wireEnum('disk format', formatIn),
+  })
+  .transform((r) => ({ disk: r.diskId, url: r.url, format: r.format ?? ('qcow2' as const) }));
 export const ensureVifIn = z.object({ vifId: kumoId, instanceId: kumoId, mac: macAddress, network: kumoId });
 export const vifIn = z.object({ vifId: kumoId });
 

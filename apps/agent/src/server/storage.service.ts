@@ -5,11 +5,12 @@ import {
   diskSizeIn,
   ensureDiskFromImageIn,
   ensureImageIn,
+  exportDiskIn,
   imageIn,
   parseRequest,
 } from './from-wire.js';
 import { type RpcDeps, unary } from './rpc.js';
-import { diskOut, imageOut } from './to-wire.js';
+import { diskExportOut, diskOut, imageOut } from './to-wire.js';
 
 /** kumo.agent.v1.StorageService on a StorageDriver. Disk locations never leave the agent. */
 export function storageService(deps: RpcDeps & { storage: StorageDriver }): P.StorageServiceServer {
@@ -49,5 +50,8 @@ export function storageService(deps: RpcDeps & { storage: StorageDriver }): P.St
       disk: diskOut(await s.getDisk(parseRequest(diskIn, req).diskId)),
     })),
     listDisks: unary(deps, 'ListDisks', async () => ({ disks: (await s.listDisks()).map(diskOut) })),
+    exportDisk: unary(deps, 'ExportDisk', async (req: P.ExportDiskRequest) =>
+      diskExportOut(await s.exportDisk(parseRequest(exportDiskIn, req))),
+    ),
   };
 }

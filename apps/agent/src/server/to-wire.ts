@@ -1,7 +1,7 @@
 import type * as P from '@kumo/agent-proto';
 import type { DomainStatus, HostEvent, HostInfo } from '../drivers/compute.js';
 import type { VifBinding } from '../drivers/network.js';
-import type { CachedImage, DiskInfo, StorageUsage } from '../drivers/storage.js';
+import type { CachedImage, DiskExport, DiskInfo, StorageUsage } from '../drivers/storage.js';
 import { archOut, checksumOut, eventOut, formatOut, hypervisorOut, powerOut } from './enums.js';
 
 /** Driver results → wire messages. Host-side details (file paths, RBD names) stay behind. */
@@ -69,4 +69,14 @@ export function diskOut(d: DiskInfo): P.Disk {
 
 export function vifOut(b: VifBinding): P.VifBinding {
   return { vifId: b.vif, instanceId: b.instance, mac: b.mac, bridge: b.bridge };
+}
+
+export function diskExportOut(e: DiskExport): P.ExportDiskResponse {
+  return {
+    sizeBytes: e.sizeBytes,
+    checksum: e.checksum,
+    checksumAlgo: checksumOut[e.checksumAlgo],
+    format: formatOut[e.format],
+    virtualSizeBytes: e.virtualSizeBytes,
+  };
 }

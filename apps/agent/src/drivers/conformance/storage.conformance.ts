@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../storage.js';
 import { BAD_IDS, expectKind, MiB, testId } from './helpers.js';
+import { storageExportTests } from './storage-export.conformance.js';
 import { storageImageTests } from './storage-images.conformance.js';
 
 export interface StorageFixture {
@@ -47,7 +48,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /**
  * The storage driver contract as vitest tests: the image cache (verified
  * downloads, once), copy-on-write overlays, blank disks, resize, delete,
- * usage accounting, and the invalid/not_found/conflict errors.
+ * usage accounting, exports to an HTTP target, and the invalid/not_found/conflict errors.
  */
 export function storageConformance(
   name: string,
@@ -102,6 +103,7 @@ export function storageConformance(
     }, 120_000);
 
     storageImageTests(suite);
+    storageExportTests(suite);
 
     describe('disks', () => {
       it(

@@ -1,8 +1,21 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startExportTarget } from '../conformance/export-target.js';
 import { expectKind } from '../conformance/helpers.js';
 import { storageConformance } from '../conformance/storage.conformance.js';
+import { DiskFullStorageDriver } from './failing.drivers.js';
 import { FakeStorageDriver, sniffImage } from './fake-storage.driver.js';
+
+const exec = promisify(execFile);
+const qemuImg = await exec('qemu-img', ['--version']).then(
+  () => true,
+  () => false,
+);
 
 /** A qcow2 header: magic, version 3, no backing file, virtual size at byte 24. */
 function qcow2Header(virtualSize: number): Uint8Array {
@@ -70,5 +83,60 @@ describe('FakeStorageDriver specifics', () => {
     const after = await storage.getDisk('d');
     expect(after.allocatedBytes).toBe(d.allocatedBytes + 4096);
     expect(after.sizeBytes).toBe(d.sizeBytes);
+  });
+});
+
+describe('FakeStorageDriver exports', () => {
+  it('PUTs a qcow2 that qemu-img checks clean, names the disk in it, and records the export', async () => {
+    const target = await startExportTarget();
+    const dir = await mkdtemp(join(tmpdir(), 'kumo-fake-export-'));
+    try {
+      const storage = new FakeStorageDriver();
+      await storage.ensureBlankDisk({ disk: 'd1', sizeBytes: 1024 ** 3 });
+      const out = await storage.exportDisk({
+        disk: 'd1',
+        url: `${target.base}/ok/a?sig=s3cret`,
+        format: 'qcow2',
+      });
+      const body = target.received.get('a')!.body;
+      expect(body.includes('KUMO-FAKE-DISK disk=d1')).toBe(true);
+      expect(storage.exports).toEqual([{ ...out, url: `${target.base}/ok/a` }]); // no query kept
+      if (qemuImg) {
+        const f = join(dir, 'a.qcow2');
+        await writeFile(f, body);
+        await exec('qemu-img', ['check', f]);
+        const { stdout } = await exec('qemu-img', ['info', '--output=json', f]);
+        expect(JSON.parse(stdout)['virtual-size']).toBe(1024 ** 3);
+      }
+    } finally {
+      await target.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a target that never answers is unavailable after the idle timeout', async () => {
+    const target = await startExportTarget();
+    try {
+      const storage = new FakeStorageDriver({ uploadIdleTimeoutMs: 200 });
+      await storage.ensureBlankDisk({ disk: 'd1', sizeBytes: 1024 * 1024 });
+      await expectKind(
+        storage.exportDisk({ disk: 'd1', url: `${target.base}/stall`, format: 'qcow2' }),
+        'unavailable',
+      );
+      expect(storage.exports).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('a full disk cannot export (no_space)', async () => {
+    const storage = new DiskFullStorageDriver();
+    storage.full = false;
+    await storage.ensureBlankDisk({ disk: 'd1', sizeBytes: 1024 * 1024 });
+    storage.full = true;
+    await expectKind(
+      storage.exportDisk({ disk: 'd1', url: 'http://127.0.0.1:1/x', format: 'qcow2' }),
+      'no_space',
+    );
   });
 });

@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkId, type DiskId, DriverError, type ImageId } from '../ids.js';
-import type { CachedImage, DiskInfo, StorageCapabilities, StorageDriver, StorageUsage } from '../storage.js';
+import type {
+  CachedImage,
+  DiskExport,
+  DiskInfo,
+  StorageCapabilities,
+  StorageDriver,
+  StorageUsage,
+} from '../storage.js';
+import { safeUrl, uploadStream } from '../upload.js';
+import { minimalQcow2 } from './fake-qcow2.js';
 import { KeyedLock } from './keyed-lock.js';
-import { checkImageRequest, checkSize, type ImageRequest } from './spec-checks.js';
+import { checkExportRequest, checkImageRequest, checkSize, type ImageRequest } from './spec-checks.js';
 
 export interface FakeStorageOptions {
   /** Capacity of the fake store (default 1 TiB). */
@@ -14,7 +24,17 @@ export interface FakeStorageOptions {
   downloadMs?: number;
   /** Where the fake pretends disks live (only shown in DiskInfo.source). */
   root?: string;
+  /** A silent upload target fails after this long (default 60 s). */
+  uploadIdleTimeoutMs?: number;
 }
+
+/** One exportDisk the fake did (the URL without its query). */
+export interface FakeExport extends DiskExport {
+  url: string;
+}
+
+/** What a raw export of the fake sends: 64 KiB, not the disk's whole size. */
+export const FAKE_RAW_EXPORT_BYTES = 65_536;
 
 /** What a fresh qcow2 file occupies before any guest write (header, tables). */
 export const FAKE_QCOW2_OVERHEAD = 196_608;
@@ -58,6 +78,8 @@ export class FakeStorageDriver implements StorageDriver {
   };
   /** Fetches per URL (a test proves a second ensure downloads nothing). */
   readonly fetches = new Map<string, number>();
+  /** Every successful exportDisk, in order. */
+  readonly exports: FakeExport[] = [];
   protected readonly images = new Map<ImageId, FakeImage>();
   protected readonly disks = new Map<DiskId, FakeDisk>();
   private readonly sources = new Map<string, Uint8Array>();
@@ -200,6 +222,35 @@ export class FakeStorageDriver implements StorageDriver {
       imagesBytes,
       disksBytes,
     };
+  }
+
+  /**
+   * Sends a small stand-in for the disk: a valid standalone qcow2 of the
+   * disk's virtual size whose first cluster names the disk and its image, or
+   * for raw 64 KiB starting with that line. Really PUT over HTTP.
+   */
+  async exportDisk(req: { disk: DiskId; url: string; format: 'qcow2' | 'raw' }): Promise<DiskExport> {
+    const r = checkExportRequest(req);
+    const d = this.disk(r.disk);
+    const line = Buffer.from(`KUMO-FAKE-DISK disk=${d.disk} image=${d.backingImage ?? '-'}\n`);
+    const bytes =
+      r.format === 'qcow2'
+        ? minimalQcow2(d.sizeBytes, line)
+        : Buffer.concat([line, Buffer.alloc(FAKE_RAW_EXPORT_BYTES - line.length)]);
+    await this.reserve(bytes.length, `exporting disk ${d.disk}`); // the flattened copy needs room
+    const sent = await uploadStream(r.url, Readable.from([bytes]), bytes.length, {
+      idleTimeoutMs: this.opts.uploadIdleTimeoutMs,
+    });
+    const out: DiskExport = {
+      disk: d.disk,
+      format: r.format,
+      sizeBytes: sent.sizeBytes,
+      checksum: sent.checksum,
+      checksumAlgo: 'sha256',
+      virtualSizeBytes: r.format === 'qcow2' ? d.sizeBytes : bytes.length,
+    };
+    this.exports.push({ ...out, url: safeUrl(r.url) });
+    return out;
   }
 
   // --- test hooks ------------------------------------------------------------------

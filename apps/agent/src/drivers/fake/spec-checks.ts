@@ -201,6 +201,27 @@ export function checkImageRequest(req: unknown, extraSchemes: string[] = []): Im
   return { image, url, sizeBytes, checksum, checksumAlgo: algo };
 }
 
+/** An exportDisk request, validated: the disk id, an http(s) URL without credentials, the format. */
+export function checkExportRequest(req: unknown): { disk: string; url: URL; format: 'qcow2' | 'raw' } {
+  const r = (req ?? {}) as Record<string, unknown>;
+  const disk = checkId('disk', r.disk);
+  if (r.format !== 'qcow2' && r.format !== 'raw')
+    throw new DriverError('invalid', 'format must be qcow2 or raw');
+  let url: URL;
+  try {
+    url = new URL(String(r.url));
+  } catch {
+    throw new DriverError('invalid', 'url is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new DriverError(
+      'invalid',
+      `url scheme ${url.protocol} is not supported for an export (http, https)`,
+    );
+  if (url.username || url.password) throw new DriverError('invalid', 'url must not carry credentials');
+  return { disk, url, format: r.format };
+}
+
 /** An ensureVif request, validated: ids, MAC and network (the network contract's input). */
 export function checkVifRequest(
   req: { vif: unknown; instance: unknown; mac: unknown; network: unknown } | undefined,

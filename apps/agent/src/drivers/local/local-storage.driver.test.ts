@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExportTarget } from '../conformance/export-target.js';
 import { expectKind } from '../conformance/helpers.js';
 import { storageConformance } from '../conformance/storage.conformance.js';
 import { LocalStorageDriver } from './local-storage.driver.js';
@@ -240,6 +241,41 @@ describe('LocalStorageDriver specifics', () => {
       'invalid',
     );
     expect(await leftovers()).toEqual([]);
+  });
+
+  it('exports a flattened copy: the image data through the overlay, a raw file of the full size; no temp files left', async () => {
+    const target = await startExportTarget();
+    try {
+      const data = Buffer.alloc(MiB, 0x3c);
+      srv.files.set('exp.raw', data);
+      await storage.ensureImage({
+        image: 'exp-base',
+        url: `${srv.base}/files/exp.raw`,
+        checksum: sha256(data),
+        checksumAlgo: 'sha256',
+      });
+      await storage.ensureDiskFromImage({ disk: 'exp1', image: 'exp-base', sizeBytes: 4 * MiB });
+      await storage.exportDisk({ disk: 'exp1', url: `${target.base}/ok/q`, format: 'qcow2' });
+      const q = join(root, 'received.qcow2');
+      await writeFile(q, target.received.get('q')!.body);
+      const { stdout } = await exec('qemu-img', ['info', '--output=json', q]);
+      expect(JSON.parse(stdout)).toMatchObject({ format: 'qcow2', 'virtual-size': 4 * MiB });
+      expect(JSON.parse(stdout)['backing-filename']).toBeUndefined();
+      await exec('qemu-img', ['convert', '-O', 'raw', q, `${q}.raw`]);
+      const flat = await readFile(`${q}.raw`);
+      expect(flat.subarray(0, MiB).equals(data)).toBe(true);
+      expect(flat.subarray(MiB).every((b) => b === 0)).toBe(true);
+
+      const raw = await storage.exportDisk({ disk: 'exp1', url: `${target.base}/ok/r`, format: 'raw' });
+      expect(raw.sizeBytes).toBe(4 * MiB);
+      expect(target.received.get('r')!.body.equals(flat)).toBe(true);
+      await rm(q);
+      await rm(`${q}.raw`);
+      expect(await leftovers()).toEqual([]);
+      await storage.deleteDisk('exp1');
+    } finally {
+      await target.close();
+    }
   });
 
   it('defaults its root to /var/lib/kumo (touching nothing until used)', () => {

@@ -5,12 +5,21 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { KeyedLock } from '../fake/keyed-lock.js';
-import { checkImageRequest, checkSize, type ImageRequest } from '../fake/spec-checks.js';
+import { checkExportRequest, checkImageRequest, checkSize, type ImageRequest } from '../fake/spec-checks.js';
 import { checkId, type DiskId, DriverError, type ImageId, kumoId } from '../ids.js';
-import type { CachedImage, DiskInfo, StorageCapabilities, StorageDriver, StorageUsage } from '../storage.js';
+import type {
+  CachedImage,
+  DiskExport,
+  DiskInfo,
+  StorageCapabilities,
+  StorageDriver,
+  StorageUsage,
+} from '../storage.js';
+import { uploadStream } from '../upload.js';
 import { download, fsError } from './download.js';
 import {
   type QemuImgOptions,
+  qemuImgConvert,
   qemuImgCreate,
   qemuImgInfoUntrusted,
   qemuImgResize,
@@ -26,6 +35,8 @@ export interface LocalStorageOptions {
   maxImageBytes?: number;
   /** A download silent this long fails as unavailable (default 60 s). */
   downloadIdleTimeoutMs?: number;
+  /** An export target silent this long fails as unavailable (default 60 s). */
+  uploadIdleTimeoutMs?: number;
   /**
    * Directories `file:` image URLs may point into (default none: only http and https). Without this a
    * caller knowing a host file's checksum could copy any file (keys, shadow) into the image cache.
@@ -195,6 +206,41 @@ export class LocalStorageDriver implements StorageDriver {
     let disksBytes = 0;
     for (const d of await this.listDisks()) disksBytes += d.allocatedBytes;
     return { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize, imagesBytes, disksBytes };
+  }
+
+  /**
+   * `qemu-img convert -U` into a temporary file beside the disks (holding the
+   * disk's lock, so it is not deleted or resized meanwhile), then an HTTP PUT
+   * of that file outside the lock; the file is removed either way. Raw output
+   * is sparse on the host and sent whole (its virtual size).
+   */
+  async exportDisk(req: { disk: DiskId; url: string; format: 'qcow2' | 'raw' }): Promise<DiskExport> {
+    const r = checkExportRequest(req);
+    await this.init();
+    const tmp = this.tmpPath(this.disksDir, r.disk, `export.${r.format}`);
+    try {
+      const d = await this.lock.run(`disk:${r.disk}`, async () => {
+        const have = await this.getDisk(r.disk);
+        await qemuImgConvert(this.diskPath(r.disk), tmp, r.format, this.qemu);
+        return have;
+      });
+      const { size } = await stat(tmp);
+      const sent = await uploadStream(r.url, createReadStream(tmp), size, {
+        idleTimeoutMs: this.opts.uploadIdleTimeoutMs,
+      });
+      return {
+        disk: d.disk,
+        format: r.format,
+        sizeBytes: sent.sizeBytes,
+        checksum: sent.checksum,
+        checksumAlgo: 'sha256',
+        virtualSizeBytes: d.sizeBytes,
+      };
+    } catch (e) {
+      throw fsError(e, `exporting disk ${r.disk}`);
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 
   // --- internals -------------------------------------------------------------------

@@ -80,6 +80,24 @@ export async function qemuImgCreate(
   await run(o.bin ?? 'qemu-img', args, o.timeoutMs);
 }
 
+/**
+ * Flatten `src` (a qcow2, with whatever backing chain it has) into a new
+ * standalone file `dest` of `format`. `-U` (force share) reads a disk a running
+ * guest holds open: the copy is crash-consistent unless the guest is paused.
+ */
+export async function qemuImgConvert(
+  src: string,
+  dest: string,
+  format: 'qcow2' | 'raw',
+  o: QemuImgOptions = {},
+): Promise<void> {
+  await run(
+    o.bin ?? 'qemu-img',
+    ['convert', '-q', '-U', '-f', 'qcow2', '-O', format, src, dest],
+    o.timeoutMs ?? 3_600_000,
+  );
+}
+
 /** Grow a qcow2 file to `sizeBytes` (never shrinks: callers check first). */
 export async function qemuImgResize(path: string, sizeBytes: number, o: QemuImgOptions = {}): Promise<void> {
   await run(o.bin ?? 'qemu-img', ['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)], o.timeoutMs);

@@ -143,6 +143,28 @@ export interface ListDisksResponse {
   disks: Disk[];
 }
 
+export interface ExportDiskRequest {
+  diskId: string;
+  /**
+   * http(s) URL the image is PUT to. It carries its own authorisation (a signed URL): the agent
+   * sends no credentials, follows no redirect, and never logs its query.
+   */
+  url: string;
+  /** Unspecified: qcow2. */
+  format: DiskFormat;
+}
+
+export interface ExportDiskResponse {
+  /** Bytes sent. */
+  sizeBytes: number;
+  /** Hex digest of the bytes sent. */
+  checksum: string;
+  checksumAlgo: ChecksumAlgo;
+  format: DiskFormat;
+  /** The size a guest sees. */
+  virtualSizeBytes: number;
+}
+
 function createBaseCachedImage(): CachedImage {
   return { imageId: "", sizeBytes: 0, checksum: "", checksumAlgo: 0, format: 0, virtualSizeBytes: undefined };
 }
@@ -1415,6 +1437,188 @@ export const ListDisksResponse: MessageFns<ListDisksResponse> = {
   },
 };
 
+function createBaseExportDiskRequest(): ExportDiskRequest {
+  return { diskId: "", url: "", format: 0 };
+}
+
+export const ExportDiskRequest: MessageFns<ExportDiskRequest> = {
+  encode(message: ExportDiskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diskId !== "") {
+      writer.uint32(10).string(message.diskId);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.format !== 0) {
+      writer.uint32(24).int32(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportDiskRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportDiskRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.format = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportDiskRequest>, I>>(base?: I): ExportDiskRequest {
+    return ExportDiskRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportDiskRequest>, I>>(object: I): ExportDiskRequest {
+    const message = createBaseExportDiskRequest();
+    message.diskId = object.diskId ?? "";
+    message.url = object.url ?? "";
+    message.format = object.format ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportDiskResponse(): ExportDiskResponse {
+  return { sizeBytes: 0, checksum: "", checksumAlgo: 0, format: 0, virtualSizeBytes: 0 };
+}
+
+export const ExportDiskResponse: MessageFns<ExportDiskResponse> = {
+  encode(message: ExportDiskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sizeBytes !== 0) {
+      writer.uint32(8).int64(message.sizeBytes);
+    }
+    if (message.checksum !== "") {
+      writer.uint32(18).string(message.checksum);
+    }
+    if (message.checksumAlgo !== 0) {
+      writer.uint32(24).int32(message.checksumAlgo);
+    }
+    if (message.format !== 0) {
+      writer.uint32(32).int32(message.format);
+    }
+    if (message.virtualSizeBytes !== 0) {
+      writer.uint32(40).int64(message.virtualSizeBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportDiskResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportDiskResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checksum = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.checksumAlgo = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.format = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.virtualSizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportDiskResponse>, I>>(base?: I): ExportDiskResponse {
+    return ExportDiskResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportDiskResponse>, I>>(object: I): ExportDiskResponse {
+    const message = createBaseExportDiskResponse();
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.checksum = object.checksum ?? "";
+    message.checksumAlgo = object.checksumAlgo ?? 0;
+    message.format = object.format ?? 0;
+    message.virtualSizeBytes = object.virtualSizeBytes ?? 0;
+    return message;
+  },
+};
+
 /**
  * The host's image cache and guest disks. Ensure verbs are idempotent; the same
  * id with a different size or image is FAILED_PRECONDITION (a conflict).
@@ -1509,6 +1713,21 @@ export const StorageServiceService = {
     responseSerialize: (value: ListDisksResponse): Buffer => Buffer.from(ListDisksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDisksResponse => ListDisksResponse.decode(value),
   },
+  /**
+   * Flatten a disk with its backing image into one file of `format` and HTTP PUT it to `url`
+   * (Content-Type application/octet-stream, with Content-Length). The target answering 4xx is
+   * INVALID_ARGUMENT; unreachable or 5xx is UNAVAILABLE. A running guest's disk is read as it
+   * is (crash-consistent): pause the guest around the call for a consistent copy.
+   */
+  exportDisk: {
+    path: "/kumo.agent.v1.StorageService/ExportDisk" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportDiskRequest): Buffer => Buffer.from(ExportDiskRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportDiskRequest => ExportDiskRequest.decode(value),
+    responseSerialize: (value: ExportDiskResponse): Buffer => Buffer.from(ExportDiskResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportDiskResponse => ExportDiskResponse.decode(value),
+  },
 } as const;
 
 export interface StorageServiceServer extends UntypedServiceImplementation {
@@ -1524,6 +1743,13 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   deleteDisk: handleUnaryCall<DeleteDiskRequest, DeleteDiskResponse>;
   getDisk: handleUnaryCall<GetDiskRequest, GetDiskResponse>;
   listDisks: handleUnaryCall<ListDisksRequest, ListDisksResponse>;
+  /**
+   * Flatten a disk with its backing image into one file of `format` and HTTP PUT it to `url`
+   * (Content-Type application/octet-stream, with Content-Length). The target answering 4xx is
+   * INVALID_ARGUMENT; unreachable or 5xx is UNAVAILABLE. A running guest's disk is read as it
+   * is (crash-consistent): pause the guest around the call for a consistent copy.
+   */
+  exportDisk: handleUnaryCall<ExportDiskRequest, ExportDiskResponse>;
 }
 
 export interface StorageServiceClient extends Client {
@@ -1664,6 +1890,27 @@ export interface StorageServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDisksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Flatten a disk with its backing image into one file of `format` and HTTP PUT it to `url`
+   * (Content-Type application/octet-stream, with Content-Length). The target answering 4xx is
+   * INVALID_ARGUMENT; unreachable or 5xx is UNAVAILABLE. A running guest's disk is read as it
+   * is (crash-consistent): pause the guest around the call for a consistent copy.
+   */
+  exportDisk(
+    request: ExportDiskRequest,
+    callback: (error: ServiceError | null, response: ExportDiskResponse) => void,
+  ): ClientUnaryCall;
+  exportDisk(
+    request: ExportDiskRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportDiskResponse) => void,
+  ): ClientUnaryCall;
+  exportDisk(
+    request: ExportDiskRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportDiskResponse) => void,
   ): ClientUnaryCall;
 }
 
