@@ -140,3 +140,47 @@ describe('FakeStorageDriver exports', () => {
     );
   });
 });
+
+describe('FakeStorageDriver over http', () => {
+  it('downloads a real http source, and maps 404 to invalid and a refused connection to unavailable', async () => {
+    const { createServer } = await import('node:http');
+    const bytes = new Uint8Array(4096).fill(7);
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/image')) res.end(Buffer.from(bytes));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const d = new FakeStorageDriver();
+      const checksum = createHash('sha256').update(bytes).digest('hex');
+      const got = await d.ensureImage({
+        image: 'http-img',
+        url: `http://127.0.0.1:${port}/image?sig=x`,
+        checksum,
+        checksumAlgo: 'sha256',
+      });
+      expect(got.sizeBytes).toBe(4096);
+      await expectKind(
+        d.ensureImage({
+          image: 'gone',
+          url: `http://127.0.0.1:${port}/nope`,
+          checksum,
+          checksumAlgo: 'sha256',
+        }),
+        'invalid',
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    await expectKind(
+      new FakeStorageDriver().ensureImage({
+        image: 'down',
+        url: `http://127.0.0.1:${port}/image`,
+        checksum: 'a'.repeat(64),
+        checksumAlgo: 'sha256',
+      }),
+      'unavailable',
+    );
+  });
+});

@@ -18,7 +18,7 @@ import { checkExportRequest, checkImageRequest, checkSize, type ImageRequest } f
 export interface FakeStorageOptions {
   /** Capacity of the fake store (default 1 TiB). */
   totalBytes?: number;
-  /** URL → bytes the fake "downloads"; `data:` URLs work without an entry. */
+  /** URL → bytes the fake "downloads"; `data:` and real http(s) URLs work without an entry. */
   sources?: Record<string, Uint8Array>;
   /** Milliseconds a download takes (default 1), so concurrent calls overlap. */
   downloadMs?: number;
@@ -291,6 +291,9 @@ export class FakeStorageDriver implements StorageDriver {
       if (r?.ok) return new Uint8Array(await r.arrayBuffer());
       throw new DriverError('invalid', 'url is a malformed data: URL');
     }
+    // `*.fake` hosts are the fake's own namespace (served with serve()); others are really fetched
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.hostname.endsWith('.fake'))
+      return fetchHttp(url);
     throw new DriverError('invalid', `image source ${url.href} was not found`);
   }
 
@@ -335,4 +338,22 @@ export function sniffImage(
     return { format: 'qcow2', virtualSizeBytes: Number(view.readBigUInt64BE(24)) };
   }
   return { format: 'raw', virtualSizeBytes: bytes.length };
+}
+
+/**
+ * A real download for http(s) sources (an image service's signed URL): the
+ * fake host keeps the bytes in memory. Errors as the local driver's: the source
+ * refusing (4xx) is 'invalid', not reachable now (refused, 5xx) 'unavailable'.
+ */
+async function fetchHttp(url: URL): Promise<Uint8Array> {
+  const where = `${url.protocol}//${url.host}${url.pathname}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'error' });
+  } catch (err) {
+    throw new DriverError('unavailable', `downloading ${where}: ${(err as Error).message}`);
+  }
+  if (res.status >= 500) throw new DriverError('unavailable', `downloading ${where}: HTTP ${res.status}`);
+  if (!res.ok) throw new DriverError('invalid', `downloading ${where}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
