@@ -1,0 +1,114 @@
+import * as P from '@kumo/agent-proto';
+import type { ScheduleBody } from '@kumo/scheduler';
+import { metadataOf, patchServer, serverGroupOf } from '../../db/worker.repo.js';
+import { POWER } from '../../domain/states.js';
+import {
+  domainSpec,
+  flavorResources,
+  type GlanceImage,
+  imageProperties,
+  rootDiskBytes,
+  rootDiskId,
+} from '../domain-spec.js';
+import { type SagaRun, StepFailed } from '../saga-run.js';
+import { fetchImage, imageSource } from './image-steps.js';
+
+type GroupPolicy = NonNullable<ScheduleBody['group']>['policy'];
+
+/**
+ * Boot: claim → host → image cached → root disk → domain (with config drive)
+ * → start → ACTIVE. Every agent call is an `ensure…`, so a re-run after a crash
+ * repeats nothing twice; each side effect registers its undo.
+ */
+export async function buildSaga(run: SagaRun): Promise<void> {
+  const { ctx } = run;
+  const s = run.server;
+  const flavor = s.flavor;
+  const token = await ctx.rt.serviceToken();
+
+  const image: GlanceImage = await run.step('fetch_image', () => fetchImage(run, token, s.imageId));
+  const props = imageProperties(image);
+
+  const host = await run.step('claim', async () => {
+    const resources = flavorResources(flavor);
+    if (s.host) {
+      // a re-run: the claim was made and recorded; make sure it still holds on that host
+      await ctx.scheduler.claimOnHost(s.id, {
+        host: s.host,
+        resources,
+        project_id: s.projectId,
+        user_id: s.userId,
+      });
+      return s.host;
+    }
+    const group = s.serverGroupId ? await serverGroupOf(ctx.db, s.serverGroupId) : undefined;
+    const forceHost = (run.task.params as { forceHost?: string }).forceHost;
+    try {
+      const picked = await ctx.scheduler.schedule({
+        consumer_id: s.id,
+        project_id: s.projectId,
+        user_id: s.userId,
+        resources,
+        ...(s.availabilityZone ? { availability_zone: s.availabilityZone } : {}),
+        image_properties: props,
+        ...(group ? { group: { id: group.id, policy: group.policy as GroupPolicy } } : {}),
+        image_id: image.id,
+        ...(forceHost ? { force_host: forceHost } : {}),
+      });
+      return picked.host;
+    } catch (err) {
+      // No valid host: the scheduler's message says which filter removed how many hosts
+      throw new StepFailed('claim', (err as Error).message, false);
+    }
+  });
+  run.undo.add('release allocation', () => ctx.scheduler.release(s.id));
+
+  await run.advance('block_device_mapping', { host });
+  run.undo.add('clear host', () => patchServer(ctx.db, s.id, { host: null }));
+  const agent = await run.agent('ensure_image');
+
+  const cached = await run.step('ensure_image', async () => {
+    const url = await imageSource(run, token, image);
+    const res = await agent.storage.ensureImage(
+      {
+        imageId: image.id,
+        url,
+        checksum: String(image.os_hash_value),
+        checksumAlgo: P.ChecksumAlgo.SHA512,
+        ...(image.size ? { sizeBytes: Number(image.size) } : {}),
+      },
+      run.call(),
+    );
+    return res.image;
+  });
+
+  await run.step('create_disk', async () => {
+    const sizeBytes = rootDiskBytes(flavor, image, cached?.virtualSizeBytes);
+    run.undo.add('delete root disk', () =>
+      agent.storage.deleteDisk({ diskId: rootDiskId(s.id) }, run.call(60_000)),
+    );
+    await agent.storage.ensureDiskFromImage(
+      { diskId: rootDiskId(s.id), imageId: image.id, sizeBytes },
+      run.call(),
+    );
+  });
+
+  await run.advance('spawning');
+  await run.step('ensure_domain', async () => {
+    const meta = await metadataOf(ctx.db, s.id);
+    run.undo.add('destroy domain', () =>
+      agent.compute.destroyDomain({ instanceId: s.id }, run.call(120_000)),
+    );
+    await agent.compute.ensureDomain({ spec: domainSpec(run.server, flavor, props, meta) }, run.call());
+  });
+
+  await run.step('start', () => agent.compute.startDomain({ instanceId: s.id }, run.call()));
+
+  await run.settle({
+    vmState: 'active',
+    powerState: POWER.running,
+    launchedAt: new Date(),
+    fault: null,
+    progress: 100,
+  });
+}

@@ -1,0 +1,33 @@
+import type { GlanceImage } from '../domain-spec.js';
+import { type SagaRun, StepFailed } from '../saga-run.js';
+
+/** The image a server boots from, checked usable (active, with a sha512 to verify the download against). */
+export async function fetchImage(run: SagaRun, token: string, imageId: string | null): Promise<GlanceImage> {
+  if (!imageId)
+    throw new StepFailed(
+      'fetch_image',
+      `server ${run.serverId} has no image (boot from volume is not supported)`,
+      false,
+    );
+  let image: GlanceImage;
+  try {
+    image = (await run.ctx.images.getImage(token, imageId)) as GlanceImage;
+  } catch (err) {
+    throw new StepFailed(
+      'fetch_image',
+      `image ${imageId} could not be read: ${(err as Error).message}`,
+      false,
+    );
+  }
+  if (image.status && image.status !== 'active')
+    throw new StepFailed('fetch_image', `image ${imageId} is ${image.status}, not active`, false);
+  if (!image.os_hash_value || (image.os_hash_algo && image.os_hash_algo !== 'sha512'))
+    throw new StepFailed('fetch_image', `image ${imageId} has no sha512 hash to verify its download`, false);
+  return image;
+}
+
+/** A URL the agent downloads the image from (signed by the image service). */
+export async function imageSource(run: SagaRun, token: string, image: GlanceImage): Promise<string> {
+  const { url } = await run.ctx.images.downloadUrl(token, image.id);
+  return url;
+}

@@ -1,0 +1,2 @@
+export * from './power-state.js';
+export * from './power-sync.js';

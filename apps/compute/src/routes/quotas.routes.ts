@@ -1,0 +1,113 @@
+import { callerOf, invalid } from '@kumo/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ComputeContext } from '../context.js';
+import { countKeypairs } from '../db/keypairs.repo.js';
+import { lockProjectQuota, usageFor } from '../db/quota-usage.repo.js';
+import { deleteQuotas, quotaLimits, setQuotas } from '../db/quotas.repo.js';
+import { countServerGroups } from '../db/server-groups.repo.js';
+import { parseBody } from '../http/nova-request.js';
+import {
+  type AnyQuota,
+  LEGACY_QUOTA_DEFAULTS,
+  quotaDetailView,
+  quotaKeys,
+  quotaSetView,
+} from '../views/quotas.view.js';
+import { novaBool } from './flavors.schemas.js';
+
+type ProjectParams = { Params: { project_id: string } };
+
+const quotaValue = z
+  .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'must be an integer')])
+  .transform((v) => Number(v))
+  .pipe(z.number().int('must be an integer').min(-1, 'must be -1 (unlimited) or more').max(2_147_483_647));
+
+const updateSchema = (keys: AnyQuota[]) =>
+  z.object({
+    quota_set: z.strictObject({
+      ...Object.fromEntries(keys.map((k) => [k, quotaValue.optional()])),
+      force: novaBool.optional(),
+    }),
+  });
+
+/** What the project uses of each enforced resource (for `detail` and the update check). */
+export async function quotaUsage(
+  ctx: ComputeContext,
+  projectId: string,
+  userId: string | undefined,
+): Promise<Partial<Record<AnyQuota, number>>> {
+  const [servers, groups, keys] = await Promise.all([
+    usageFor(ctx.db, projectId),
+    countServerGroups(ctx.db, projectId),
+    userId ? countKeypairs(ctx.db, userId) : Promise.resolve(0),
+  ]);
+  return { ...servers, server_groups: groups, key_pairs: keys };
+}
+
+export const allLimits = (ctx: ComputeContext, projectId: string) =>
+  quotaLimits<AnyQuota>(ctx.db, projectId, { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS });
+
+/** os-quota-sets: a project's limits (show, detail, defaults), set and reset by admins. */
+export function quotaRoutes(app: FastifyInstance, ctx: ComputeContext): void {
+  const { db, policy } = ctx;
+  const authorize = (req: FastifyRequest<ProjectParams>, action: string) =>
+    policy.authorize(`os_compute_api:os-quota-sets:${action}`, callerOf(req), {
+      project_id: req.params.project_id,
+    });
+
+  app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req) => {
+    authorize(req, 'show');
+    const limits = await allLimits(ctx, req.params.project_id);
+    return { quota_set: { id: req.params.project_id, ...quotaSetView(req, limits) } };
+  });
+
+  app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id/defaults', async (req) => {
+    authorize(req, 'defaults');
+    const defaults = { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS };
+    return { quota_set: { id: req.params.project_id, ...quotaSetView(req, defaults) } };
+  });
+
+  app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id/detail', async (req) => {
+    authorize(req, 'detail');
+    const t = callerOf(req);
+    const pid = req.params.project_id;
+    const [limits, used] = await Promise.all([
+      allLimits(ctx, pid),
+      quotaUsage(ctx, pid, t.project?.id === pid ? t.user.id : undefined),
+    ]);
+    return { quota_set: { id: pid, ...quotaDetailView(req, limits, used) } };
+  });
+
+  app.put<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req) => {
+    authorize(req, 'update');
+    const pid = req.params.project_id;
+    if (!/^[\w-]{1,255}$/.test(pid)) throw invalid(`Invalid project id '${pid}'.`);
+    const { quota_set: b } = parseBody(updateSchema(quotaKeys(req)), req.body) as {
+      quota_set: Partial<Record<AnyQuota, number>> & { force?: boolean };
+    };
+    const { force, ...values } = b;
+    await db.transaction(async (tx) => {
+      // the same lock server creation takes: a limit cannot drop under a create in flight
+      await lockProjectQuota(tx, pid);
+      if (!force) {
+        const used = await usageFor(tx, pid);
+        for (const k of ['instances', 'cores', 'ram'] as const) {
+          const v = values[k];
+          if (v !== undefined && v !== -1 && v < used[k])
+            throw invalid(
+              `Quota limit ${v} for ${k} must be greater than or equal to already used and reserved ${used[k]}.`,
+            );
+        }
+      }
+      await setQuotas(tx, pid, values as Record<string, number>);
+    });
+    return { quota_set: quotaSetView(req, await allLimits(ctx, pid)) };
+  });
+
+  app.delete<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req, reply) => {
+    authorize(req, 'delete');
+    await deleteQuotas(db, req.params.project_id);
+    return reply.code(202).send();
+  });
+}
