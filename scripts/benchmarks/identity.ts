@@ -9,10 +9,10 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadKeyRepository, RevocationList, TokenValidator } from '@kumo/service-kit';
 import { type LoadResult, type RequestSpec, runLoad } from './load.js';
+import { writeBenchSection } from './report.js';
 import { runWrk } from './wrk.js';
 
 const env = process.env;
@@ -197,15 +197,7 @@ async function main() {
   ].join('\n');
   console.log(section);
 
-  const file = new URL('../../docs/benchmarks.md', import.meta.url);
-  const start = '<!-- bench:identity:start -->';
-  const end = '<!-- bench:identity:end -->';
-  let doc = readFileSync(file, 'utf8');
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  if (a >= 0 && b > a) doc = `${doc.slice(0, a + start.length)}\n${section}\n${doc.slice(b)}`;
-  else doc += `\n${start}\n${section}\n${end}\n`;
-  writeFileSync(file, doc);
+  writeBenchSection('identity', section);
 }
 
 main().catch((err) => {

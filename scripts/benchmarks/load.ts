@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { percentile } from './report.js';
 
 /** A closed-loop HTTP load generator: `concurrency` callers, each sending its next
  * request when the previous one answered, for `seconds`. Keep-alive connections. */
@@ -47,9 +48,6 @@ function once(agent: http.Agent, base: URL, spec: RequestSpec): Promise<number> 
     req.end();
   });
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function runLoad(
   name: string,

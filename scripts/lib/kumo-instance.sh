@@ -5,8 +5,11 @@
 # migrated, bootstrapped and ready. On exit (trap) it is stopped by pid, its
 # database dropped (WITH (FORCE)), its Redis keys and temp dir deleted.
 #
-# Sourced:  kumo_instance_start [tag]   then use KI_URL, KI_PORT, KI_HOME, KI_REGION,
+# Sourced:  kumo_instance_start [tag]   then use KI_URL (identity), KI_PORT, KI_HOME, KI_REGION,
+#           KI_COMPUTE_URL, KI_IMAGE_URL, KI_SCHEDULER_URL,
 #           KI_ADMIN_PASSWORD, KI_DEMO_PASSWORD, KI_CLOUDS (clouds kumo, kumo-admin).
+#           KI_AGENT_DRIVER (libvirt|fake, default fake) picks the local agent's drivers;
+#           with libvirt, libvirtd must be running (ensure_libvirtd).
 #           It installs the EXIT trap itself (a caller that needs its own calls
 #           kumo_instance_cleanup from it).
 # Executed: scripts/lib/kumo-instance.sh [command...] runs the command with
@@ -18,7 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source=prereqs.sh
 source "$KUMO_REPO/scripts/lib/prereqs.sh"
 
-KI_HOME='' KI_PID='' KI_DB_NAME='' KI_REDIS_PREFIX=''
+KI_HOME='' KI_PID='' KI_DB_NAME='' KI_REDIS_PREFIX='' KI_AGENT_DRIVER=${KI_AGENT_DRIVER:-fake}
 KI_REDIS_URL=${KUMO_REDIS_URL:-redis://127.0.0.1:6379/0}
 KI_REGION=${KUMO_REGION:-RegionOne}
 
@@ -36,12 +39,21 @@ ki_export() {
   export KUMO_PASSWORD_SCRYPT_LOG2N=${KI_SCRYPT_LOG2N:-12}
   export KUMO_ADMIN_PASSWORD=$KI_ADMIN_PASSWORD
   export KUMO_DEMO_PASSWORD=$KI_DEMO_PASSWORD
+  export KUMO_SERVICE_PASSWORD=$KI_SERVICE_PASSWORD
+  export KUMO_IMAGE_PORT=$KI_IMAGE_PORT KUMO_COMPUTE_PORT=$KI_COMPUTE_PORT
+  export KUMO_SCHEDULER_PORT=$KI_SCHEDULER_PORT KUMO_SCHEDULER_AGENT_PORT=$KI_SCHEDULER_AGENT_PORT
+  export KUMO_AGENT_LISTEN=127.0.0.1:$KI_AGENT_PORT KUMO_AGENT_DRIVER=$KI_AGENT_DRIVER
+  # one host id per instance: several disposable clouds may share this machine's libvirtd
+  export KUMO_AGENT_HOST_ID=${KI_AGENT_HOST_ID:-${KI_DB_NAME//_/-}}
+  export KUMO_AGENT_HEARTBEAT_MS=${KUMO_AGENT_HEARTBEAT_MS:-2000}
 }
 
 kumo_instance_start() {
   local tag=${1:-e2e} suffix
   suffix=$(random_secret 4)
   KI_HOME=$(mktemp -d "${TMPDIR:-/tmp}/kumo-$tag.XXXXXX")
+  # QEMU (user libvirt-qemu) must reach the disks and config drives under it
+  chmod 711 "$KI_HOME"
   trap kumo_instance_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -49,8 +61,14 @@ kumo_instance_start() {
   KI_REDIS_PREFIX=kumo-e2e-$suffix:
   KI_PORT=$(free_port)
   KI_URL=http://127.0.0.1:$KI_PORT
+  KI_IMAGE_PORT=$(free_port) KI_COMPUTE_PORT=$(free_port) KI_SCHEDULER_PORT=$(free_port)
+  KI_SCHEDULER_AGENT_PORT=$(free_port) KI_AGENT_PORT=$(free_port)
+  KI_IMAGE_URL=http://127.0.0.1:$KI_IMAGE_PORT
+  KI_COMPUTE_URL=http://127.0.0.1:$KI_COMPUTE_PORT
+  KI_SCHEDULER_URL=http://127.0.0.1:$KI_SCHEDULER_PORT
   KI_ADMIN_PASSWORD=$(random_secret 12)
   KI_DEMO_PASSWORD=$(random_secret 12)
+  KI_SERVICE_PASSWORD=$(random_secret 12)
   KI_LOG=$KI_HOME/kumo.log
   KI_CLOUDS=$KI_HOME/clouds.yaml
   log "disposable kumo: port $KI_PORT, database $KI_DB_NAME, home $KI_HOME"
@@ -61,6 +79,7 @@ kumo_instance_start() {
   (ki_export && kumo_spawn "$KI_HOME/kumo.pid" "$KI_LOG")
   KI_PID=$(<"$KI_HOME/kumo.pid")
   kumo_wait_ready "$KI_URL" "$KI_PID" "$KI_LOG" 60 || die "disposable kumo did not become ready"
+  kumo_wait_ready "$KI_COMPUTE_URL" "$KI_PID" "$KI_LOG" 120 || die "disposable kumo did not become ready"
   KUMO_ADMIN_PASSWORD=$KI_ADMIN_PASSWORD KUMO_DEMO_PASSWORD=$KI_DEMO_PASSWORD \
     write_clouds_yaml "$KI_CLOUDS" "$KI_URL/v3" "$KI_REGION"
 }

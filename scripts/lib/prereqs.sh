@@ -131,3 +131,33 @@ ensure_environment() {
   ensure_postgres
   ensure_redis
 }
+
+# libvirtd answering on qemu:///system. PID 1 is not systemd on these machines, so
+# start virtlogd and libvirtd by hand when nothing answers (the first `virsh version`
+# probes QEMU for ~13 s). Remembers the pids it started in KUMO_STARTED_LIBVIRT_PIDS,
+# so a test can stop exactly what it started (stop_libvirtd_if_started).
+KUMO_STARTED_LIBVIRT_PIDS=()
+ensure_libvirtd() {
+  if timeout 5 virsh -q -c qemu:///system uri >/dev/null 2>&1; then return 0; fi
+  log "starting virtlogd and libvirtd"
+  local pid
+  if ! pgrep -x virtlogd >/dev/null; then
+    as_root /usr/sbin/virtlogd --daemon
+    pid=$(pgrep -x virtlogd | head -n 1) && KUMO_STARTED_LIBVIRT_PIDS+=("$pid")
+  fi
+  if ! pgrep -x libvirtd >/dev/null; then
+    as_root /usr/sbin/libvirtd --daemon
+    pid=$(pgrep -x libvirtd | head -n 1) && KUMO_STARTED_LIBVIRT_PIDS+=("$pid")
+  fi
+  local deadline=$((SECONDS + 90))
+  until timeout 60 virsh -q -c qemu:///system version >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "libvirtd does not answer on qemu:///system"
+    sleep 1
+  done
+}
+
+stop_libvirtd_if_started() {
+  local pid
+  for pid in "${KUMO_STARTED_LIBVIRT_PIDS[@]}"; do stop_pid "$pid" 10 || true; done
+  KUMO_STARTED_LIBVIRT_PIDS=()
+}

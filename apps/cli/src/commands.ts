@@ -1,3 +1,4 @@
+import { computeMigrations, createComputeService, seedFlavors } from '@kumo/compute';
 import { createPool, migrateAll } from '@kumo/db';
 import {
   bootstrapIdentity,
@@ -5,14 +6,18 @@ import {
   createIdentityContext,
   identityMigrations,
 } from '@kumo/identity';
+import { createImageService, imageMigrations } from '@kumo/image';
+import { createSchedulerService, type SchedulerService, schedulerMigrations } from '@kumo/scheduler';
 import { createLogger, rotateKeyRepository } from '@kumo/service-kit';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { KumoConfig } from './config.js';
+import { startLocalAgent } from './local-agent.js';
+import { serviceRuntime } from './runtime.js';
 import { catalogServices } from './services.js';
 
-const ALL_MIGRATIONS = [identityMigrations];
+const ALL_MIGRATIONS = [identityMigrations, imageMigrations, schedulerMigrations, computeMigrations];
 
 /** Create the database when it is missing (the all-in-one owns its database). */
 async function ensureDatabase(url: string): Promise<void> {
@@ -59,9 +64,11 @@ export async function bootstrapCommand(cfg: KumoConfig): Promise<void> {
       region: cfg.env.KUMO_REGION,
       scrypt: cfg.identity.scrypt,
       services: catalogServices(cfg),
+      servicePassword: cfg.env.KUMO_SERVICE_PASSWORD,
     });
+    const flavors = await seedFlavors(pool);
     console.log(
-      `bootstrapped: admin user ${r.adminUserId}, admin project ${r.adminProjectId}, demo project ${r.demoProjectId}`,
+      `bootstrapped: admin user ${r.adminUserId}, admin project ${r.adminProjectId}, demo project ${r.demoProjectId}, flavors ${flavors.join(' ')}`,
     );
   } finally {
     await pool.end();
@@ -78,7 +85,6 @@ export function rotateKeysCommand(cfg: KumoConfig): void {
 
 interface Running {
   name: string;
-  app: FastifyInstance;
   close(): Promise<void>;
 }
 
@@ -95,7 +101,6 @@ async function startIdentity(cfg: KumoConfig): Promise<Running> {
   await app.listen({ host: cfg.env.KUMO_BIND_HOST, port: cfg.env.KUMO_IDENTITY_PORT });
   return {
     name: 'identity',
-    app,
     close: async () => {
       await app.close();
       await close();
@@ -103,16 +108,53 @@ async function startIdentity(cfg: KumoConfig): Promise<Running> {
   };
 }
 
-const STARTERS: Record<string, (cfg: KumoConfig) => Promise<Running>> = { identity: startIdentity };
+/** What earlier starters hand to later ones in the same process (the all-in-one). */
+interface Shared {
+  scheduler?: SchedulerService;
+  schedulerAgentUrl?: string;
+}
+
+const listen = (app: FastifyInstance, cfg: KumoConfig, port: number) =>
+  app.listen({ host: cfg.env.KUMO_BIND_HOST, port });
+
+const STARTERS: Record<string, (cfg: KumoConfig, shared: Shared) => Promise<Running>> = {
+  identity: startIdentity,
+  image: async (cfg) => {
+    const svc = await createImageService(serviceRuntime(cfg, 'image'), cfg.env);
+    await listen(svc.app, cfg, cfg.env.KUMO_IMAGE_PORT);
+    return { name: 'image', close: svc.close };
+  },
+  scheduler: async (cfg, shared) => {
+    const svc = await createSchedulerService(serviceRuntime(cfg, 'scheduler'), cfg.env);
+    await listen(svc.app, cfg, cfg.env.KUMO_SCHEDULER_PORT);
+    await listen(svc.agentApp, cfg, cfg.env.KUMO_SCHEDULER_AGENT_PORT);
+    shared.scheduler = svc;
+    shared.schedulerAgentUrl = `https://127.0.0.1:${cfg.env.KUMO_SCHEDULER_AGENT_PORT}`;
+    return { name: 'scheduler', close: svc.close };
+  },
+  compute: async (cfg) => {
+    const svc = await createComputeService(serviceRuntime(cfg, 'compute'), cfg.env);
+    await listen(svc.app, cfg, cfg.env.KUMO_COMPUTE_PORT);
+    return { name: 'compute', close: svc.close };
+  },
+};
 export const SERVICE_NAMES = Object.keys(STARTERS);
 
 /** Run services in this process until SIGINT/SIGTERM, then close them gracefully. */
-export async function serveCommand(cfg: KumoConfig, names: string[]): Promise<void> {
+export async function serveCommand(
+  cfg: KumoConfig,
+  names: string[],
+  opts: { localAgent?: boolean } = {},
+): Promise<void> {
   const running: Running[] = [];
+  const shared: Shared = {};
   for (const n of names) {
     const start = STARTERS[n];
     if (!start) throw new Error(`unknown service '${n}' (known: ${SERVICE_NAMES.join(', ')})`);
-    running.push(await start(cfg));
+    running.push(await start(cfg, shared));
+    // the all-in-one's host joins before compute opens, so a ready cloud can boot servers
+    if (n === 'scheduler' && opts.localAgent && shared.scheduler && shared.schedulerAgentUrl)
+      running.push(await startLocalAgent(cfg, shared.scheduler, shared.schedulerAgentUrl));
   }
   console.log(`kumo: serving ${running.map((r) => r.name).join(', ')}`);
   await new Promise<void>((resolve) => {

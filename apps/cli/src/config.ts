@@ -1,5 +1,8 @@
+import { computeConfigSchema } from '@kumo/compute';
 import { identityConfigSchema, identitySettings } from '@kumo/identity';
-import { envInt, loadConfig } from '@kumo/service-kit';
+import { imageConfigSchema } from '@kumo/image';
+import { schedulerConfigSchema } from '@kumo/scheduler';
+import { envBool, envInt, loadConfig, type ServiceUrls } from '@kumo/service-kit';
 import { z } from 'zod';
 
 /** Every Kumo setting, from the environment, parsed once at start. */
@@ -17,8 +20,15 @@ export const kumoConfigSchema = z
     KUMO_IDENTITY_PORT: envInt(5000, 1, 65535),
     KUMO_ADMIN_PASSWORD: z.string().min(1).optional(),
     KUMO_DEMO_PASSWORD: z.string().min(1).optional(),
+    /** The password of the `kumo-service` user the services call each other as. */
+    KUMO_SERVICE_PASSWORD: z.string().min(1).optional(),
+    /** `kumo up` also runs this host's agent in its process (the all-in-one). */
+    KUMO_LOCAL_AGENT: envBool(true),
   })
-  .extend(identityConfigSchema.shape);
+  .extend(identityConfigSchema.shape)
+  .extend(imageConfigSchema.shape)
+  .extend(schedulerConfigSchema.shape)
+  .extend(computeConfigSchema.shape);
 
 export type KumoEnv = z.infer<typeof kumoConfigSchema>;
 
@@ -26,13 +36,23 @@ export interface KumoConfig {
   env: KumoEnv;
   identity: ReturnType<typeof identitySettings>;
   identityUrl: string;
+  /** Public base URLs (catalog, links). */
+  urls: ServiceUrls;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): KumoConfig {
   const parsed = loadConfig(kumoConfigSchema, env);
+  const base = (port: number) => `http://${parsed.KUMO_PUBLIC_HOST}:${port}`;
+  const urls: ServiceUrls = {
+    identity: base(parsed.KUMO_IDENTITY_PORT),
+    image: base(parsed.KUMO_IMAGE_PORT),
+    compute: base(parsed.KUMO_COMPUTE_PORT),
+    scheduler: base(parsed.KUMO_SCHEDULER_PORT),
+  };
   return {
     env: parsed,
     identity: identitySettings(parsed, parsed.KUMO_HOME, parsed.KUMO_REGION),
-    identityUrl: `http://${parsed.KUMO_PUBLIC_HOST}:${parsed.KUMO_IDENTITY_PORT}`,
+    identityUrl: urls.identity,
+    urls,
   };
 }

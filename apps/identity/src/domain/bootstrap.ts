@@ -14,6 +14,9 @@ import {
 import { newId } from './ids.js';
 import { hashPassword, type ScryptParams, verifyPassword } from './passwords.js';
 
+/** The user Kumo's services authenticate as when they call each other. */
+export const SERVICE_USER = 'kumo-service';
+
 /** A service the all-in-one runs, for the catalog. */
 export interface CatalogService {
   type: string;
@@ -26,6 +29,8 @@ export interface CatalogService {
 export interface BootstrapInput {
   adminPassword: string;
   demoPassword: string;
+  /** The password of `kumo-service`, the user services call each other as (admin + service on project `service`). */
+  servicePassword?: string;
   region: string;
   services: CatalogService[];
   scrypt: ScryptParams;
@@ -139,7 +144,11 @@ export async function bootstrapIdentity(db: Db, input: BootstrapInput): Promise<
   await grant(db, adminUserId, 'system', 'all', admin);
   await grant(db, adminUserId, 'project', serviceProjectId, admin);
   await grant(db, demoUserId, 'project', demoProjectId, member);
-  void service;
+  if (input.servicePassword) {
+    const serviceUserId = await ensureUser(db, SERVICE_USER, input.servicePassword, serviceProjectId, input.scrypt);
+    await grant(db, serviceUserId, 'project', serviceProjectId, admin);
+    await grant(db, serviceUserId, 'project', serviceProjectId, service);
+  }
 
   await db.insert(regions).values({ id: input.region, description: '' }).onConflictDoNothing();
   for (const s of input.services) {
