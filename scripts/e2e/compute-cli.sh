@@ -58,11 +58,12 @@ wait_console() {
 
 server_id() { os_demo server show "$1" -f value -c id; }
 
-# The scheduler's allocation for a consumer: HTTP status of GET /kumo/v1/allocations/<id>.
-allocation_status() {
+# The scheduler's allocation for a consumer: the host holding it ("None" when there is none).
+allocation_host() {
   local token
   token=$(os_admin token issue -f value -c id)
-  curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $token" "$KI_SCHEDULER_URL/kumo/v1/allocations/$1"
+  curl -sf -H "X-Auth-Token: $token" "$KI_SCHEDULER_URL/kumo/v1/allocations/$1" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["host"])'
 }
 
 # ---- real guests -------------------------------------------------------------------
@@ -103,7 +104,7 @@ test_guest_lifecycle() {
 
   capture "server image create --wait (snapshot)" os_demo server image create --name "e2e-snap-$SUFFIX" \
     --wait "$vm" -f value -c id
-  snap=$CAPTURED
+  snap=$(printf '%s\n' "$CAPTURED" | tail -n 1) # --wait prints its progress on stdout first
   if prerequisite "boot the snapshot" "$snap"; then
     check_output "the snapshot image is active" '^active$' os_demo image show "$snap" -f value -c status
     check_output "a server boots from the snapshot" '^ACTIVE$' os_demo server create --image "$snap" \
@@ -123,7 +124,7 @@ test_guest_lifecycle() {
   check "server delete --wait" os_demo server delete --wait "$vm"
   check_absent "no libvirt domain is left" "$id" virsh -c qemu:///system list --all --uuid
   check_absent "no disk is left" "$id" find "$KI_HOME" -name "*$id*" -not -path '*/log/*'
-  check_output "no allocation is left" '^404$' allocation_status "$id"
+  check_output "no allocation is left" '^None$' allocation_host "$id"
 }
 
 main_guests() {
@@ -151,7 +152,7 @@ start_second_agent() {
   (
     ki_export
     export KUMO_HOME=$KI_HOME/host2 KUMO_AGENT_HOST_ID=kumo-e2e-second-$SUFFIX KUMO_AGENT_DRIVER=fake
-    export KUMO_AGENT_LISTEN=127.0.0.1:$port KUMO_AGENT_JOIN_TOKEN=$join
+    export KUMO_AGENT_LISTEN=127.0.0.1:$port KUMO_AGENT_ADVERTISE=127.0.0.1:$port KUMO_AGENT_JOIN_TOKEN=$join
     export KUMO_AGENT_CONTROL_PLANE_URL=https://127.0.0.1:$KI_SCHEDULER_AGENT_PORT
     mkdir -p "$KUMO_HOME"
     exec "$KUMO_BIN" agent >>"$KI_HOME/agent2.log" 2>&1

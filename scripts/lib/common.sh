@@ -141,8 +141,11 @@ kumo_wait_ready() {
 
 # Write (or update) clouds `kumo` (demo) and `kumo-admin` (admin) in a clouds.yaml,
 # keeping every other cloud already in the file. Mode 600. Passwords come from
-# KUMO_ADMIN_PASSWORD and KUMO_DEMO_PASSWORD (environment, never argv).
-#   write_clouds_yaml FILE AUTH_URL REGION
+# KUMO_ADMIN_PASSWORD and KUMO_DEMO_PASSWORD (environment, never argv). With
+# COMPUTE_URL (the compute service's base), `compute_api_version` is set to the
+# newest microversion it announces: the openstack CLI otherwise speaks 2.1, where
+# `--network none` does not exist, and its `2.latest` is a fixed number, not a negotiation.
+#   write_clouds_yaml FILE AUTH_URL REGION [COMPUTE_URL]
 write_clouds_yaml() {
   local file=$1
   mkdir -p "$(dirname "$file")"
@@ -150,7 +153,13 @@ write_clouds_yaml() {
 import os, sys, tempfile
 import yaml
 
+import json, urllib.request
+
 path, auth_url, region = sys.argv[1:4]
+compute_version = None
+if len(sys.argv) > 4 and sys.argv[4]:
+    with urllib.request.urlopen(sys.argv[4] + "/v2.1/", timeout=10) as r:
+        compute_version = json.load(r)["version"]["version"]
 admin_pw = os.environ["KUMO_ADMIN_PASSWORD"]
 demo_pw = os.environ["KUMO_DEMO_PASSWORD"]
 data = {}
@@ -173,6 +182,7 @@ def cloud(user, password, project):
         "region_name": region,
         "identity_api_version": 3,
         "interface": "public",
+        **({"compute_api_version": compute_version} if compute_version else {}),
     }
 
 clouds["kumo"] = cloud("demo", demo_pw, "demo")

@@ -81,7 +81,7 @@ kumo_instance_start() {
   kumo_wait_ready "$KI_URL" "$KI_PID" "$KI_LOG" 60 || die "disposable kumo did not become ready"
   kumo_wait_ready "$KI_COMPUTE_URL" "$KI_PID" "$KI_LOG" 120 || die "disposable kumo did not become ready"
   KUMO_ADMIN_PASSWORD=$KI_ADMIN_PASSWORD KUMO_DEMO_PASSWORD=$KI_DEMO_PASSWORD \
-    write_clouds_yaml "$KI_CLOUDS" "$KI_URL/v3" "$KI_REGION"
+    write_clouds_yaml "$KI_CLOUDS" "$KI_URL/v3" "$KI_REGION" "$KI_COMPUTE_URL"
 }
 
 # Point the openstack CLI at the instance's clouds.yaml only (no stray OS_* settings).
@@ -89,6 +89,19 @@ kumo_instance_use_clouds() {
   local v
   while read -r v; do unset "$v"; done < <(compgen -e | grep '^OS_' || true)
   export OS_CLIENT_CONFIG_FILE=$KI_CLOUDS
+}
+
+# Guests outlive their agent by design (a restart never stops VMs): when the
+# disposable cloud goes away, destroy and undefine the domains of its servers.
+ki_remove_guests() {
+  local id
+  for id in $(psql "${KUMO_TEST_DATABASE_URL%/*}/$KI_DB_NAME" -w -Atq \
+    -c 'SELECT id FROM compute.servers' 2>/dev/null); do
+    virsh -q -c qemu:///system destroy "kumo-$id" >/dev/null 2>&1
+    virsh -q -c qemu:///system undefine --nvram "kumo-$id" >/dev/null 2>&1 ||
+      virsh -q -c qemu:///system undefine "kumo-$id" >/dev/null 2>&1
+  done
+  return 0
 }
 
 kumo_instance_cleanup() {
@@ -100,6 +113,9 @@ kumo_instance_cleanup() {
   fi
   if [[ -n "$KI_PID" ]] && pid_is_kumo "$KI_PID"; then
     stop_pid "$KI_PID" 10
+  fi
+  if [[ "$KI_AGENT_DRIVER" == libvirt && -n "$KI_DB_NAME" ]]; then
+    ki_remove_guests
   fi
   if [[ -n "$KI_DB_NAME" ]]; then
     PGOPTIONS='-c client_min_messages=warning' psql "$KUMO_TEST_DATABASE_URL" -w -q \

@@ -40,6 +40,8 @@ export async function startLocalAgent(
 }
 
 async function isRegistered(scheduler: SchedulerService, hostId: string): Promise<boolean> {
-  const hosts = await scheduler.scheduler.listHosts();
-  return hosts.some((h) => (h as { id?: string; hostId?: string }).id === hostId || (h as { hostId?: string }).hostId === hostId);
+  return scheduler.scheduler.getHost(hostId).then(
+    () => true,
+    () => false,
+  );
 }

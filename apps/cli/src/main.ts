@@ -31,7 +31,9 @@ program
 program
   .command('up')
   .description('run every implemented service in one process (the all-in-one)')
-  .action(async () => serveCommand(readConfig(), SERVICE_NAMES, { localAgent: readConfig().env.KUMO_LOCAL_AGENT }));
+  .action(async () =>
+    serveCommand(readConfig(), SERVICE_NAMES, { localAgent: readConfig().env.KUMO_LOCAL_AGENT }),
+  );
 
 program
   .command('serve')

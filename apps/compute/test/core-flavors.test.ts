@@ -308,3 +308,59 @@ describe('os-extra_specs', () => {
     ).toBe(404);
   });
 });
+
+describe('os-extra_specs validation (2.86)', () => {
+  it('validates known namespaces from 2.86 with 400 naming the key or value; others pass', async () => {
+    const f = await create('f-validate');
+    const base = `/v2.1/flavors/${f.id}/os-extra_specs`;
+    const post = (extra_specs: Record<string, unknown>, microversion = '2.86') =>
+      h.call('POST', base, { body: { extra_specs }, microversion });
+    const bad: [Record<string, unknown>, string][] = [
+      [{ 'hw:cpu_policy': 'bogus' }, "'bogus' is not one of: dedicated, shared, mixed"],
+      [{ 'hw:numa_nodes': 0 }, "'0' is less than the min value of '1'"],
+      [{ 'hw:numa_nodes': 'two' }, "'two' is not a valid integer value"],
+      [{ 'hw:cpu_realtime': 'maybe' }, "'maybe' is not a valid boolean-like value"],
+      [{ 'hw:mem_page_size': 'huge' }, "'huge' is not of the format"],
+      [{ 'hw:no_such_thing': '1' }, "extra spec 'hw:no_such_thing' does not appear to be a valid extra spec"],
+      [{ 'resources:VCPU': 'x' }, "'x' is not a valid integer value"],
+      [{ 'trait:HW_CPU_X86_AVX2': 'wanted' }, "'wanted' is not one of: required, forbidden"],
+      [{ 'quota:disk_read_bytes_sec': -1 }, "'-1' is less than the min value of '0'"],
+      [{ 'hw_rng:whatever': '1' }, 'does not appear to be a valid extra spec'],
+    ];
+    for (const [specs, why] of bad) {
+      const res = await post(specs);
+      expect(res.statusCode, JSON.stringify(specs)).toBe(400);
+      expect(res.json().badRequest.message, JSON.stringify(specs)).toContain(why);
+      // unvalidated before 2.86
+      expect((await post(specs, '2.85')).statusCode, JSON.stringify(specs)).toBe(200);
+    }
+    const good = {
+      'hw:cpu_policy': 'dedicated',
+      'hw:numa_nodes': 2,
+      'hw:numa_cpus.0': '0-3,^2',
+      'hw:numa_mem.1': '1024',
+      'hw:mem_page_size': '2MiB',
+      'hw:cpu_realtime': 'yes',
+      'resources:VCPU': '2',
+      'resources1:CUSTOM_GPU': '1',
+      'trait:HW_CPU_X86_AVX2': 'required',
+      'aggregate_instance_extra_specs:ssd': 'true',
+      'capabilities:cpu_info:arch': 'x86_64',
+      'pci_passthrough:alias': 'a1:2',
+      'custom:anything': 'goes',
+      no_namespace: 'goes',
+      hide_hypervisor_id: 'true',
+    };
+    const ok = await post(good);
+    expect(ok.statusCode).toBe(200);
+    expect(Object.keys(ok.json().extra_specs)).toHaveLength(Object.keys(good).length);
+    // PUT of one key is validated too
+    const put = (key: string, value: string, microversion = '2.92') =>
+      h.call('PUT', `${base}/${encodeURIComponent(key)}`, { body: { [key]: value }, microversion });
+    expect((await put('hw:cpu_policy', 'shared')).statusCode).toBe(200);
+    const badPut = await put('hw:cpu_policy', 'fast');
+    expect(badPut.statusCode).toBe(400);
+    expect(badPut.json().badRequest.message).toContain("extra spec 'hw:cpu_policy'");
+    expect((await put('hw:cpu_policy', 'fast', '2.85')).statusCode).toBe(200);
+  });
+});

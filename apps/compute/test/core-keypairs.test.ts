@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ComputeHarness, startCompute } from './harness.js';
+import { haveTempest, tempestCheck } from './servers-tempest-schema.js';
 
 let h: ComputeHarness;
 beforeAll(async () => {
@@ -225,5 +226,48 @@ describe('key_pairs quota', () => {
     expect(refused[0]!.json().forbidden.message).toBe('Quota exceeded, too many key pairs.');
     const limits = (await h.call('GET', '/v2.1/limits', { token: h.demoToken })).json().limits.absolute;
     expect(limits.maxTotalKeypairs).toBe(used + 3);
+  });
+});
+
+describe('keypairs at 2.92', () => {
+  it('requires public_key (no generation), allows @ and . in names, and keeps the 2.2 shape', async () => {
+    const noKey = await create({ keypair: { name: 'gen-292' } }, { microversion: '2.92' });
+    expect(noKey.statusCode).toBe(400);
+    expect(noKey.json().badRequest.message).toContain("'public_key' is a required property");
+    expect((await create({ keypair: { name: 'gen-291' } }, { microversion: '2.91' })).statusCode).toBe(201);
+
+    const ed = ed25519Key();
+    const dotted = { keypair: { name: 'me@host.example', public_key: ed.line } };
+    const old = await create(dotted, { microversion: '2.91' });
+    expect(old.statusCode).toBe(400);
+    expect(old.json().badRequest.message).toContain('unsafe characters');
+    const res = await create(dotted, { microversion: '2.92' });
+    expect(res.statusCode).toBe(201);
+    const k = res.json().keypair;
+    expect(k).toEqual({
+      name: 'me@host.example',
+      type: 'ssh',
+      user_id: expect.any(String),
+      public_key: ed.line,
+      fingerprint: ed.fingerprint,
+    });
+    const show = await h.call('GET', '/v2.1/os-keypairs/me@host.example', { microversion: '2.92' });
+    expect(show.statusCode).toBe(200);
+    for (const name of ['bad*name', ' lead', 'a/b', 'x'.repeat(256)]) {
+      const r = await create({ keypair: { name, public_key: ed.line } }, { microversion: '2.92' });
+      expect(r.statusCode, name).toBe(400);
+    }
+    const wrongType = await create({ keypair: { name: 'n', public_key: 42 } }, { microversion: '2.92' });
+    expect(wrongType.statusCode).toBe(400);
+    if (haveTempest) {
+      const errors = tempestCheck([
+        { module: 'v2_2.keypairs', name: 'create_keypair', status: res.statusCode, body: res.json() },
+        { module: 'v2_2.keypairs', name: 'get_keypair', status: show.statusCode, body: show.json() },
+      ]);
+      expect(errors).toEqual([null, null]);
+    }
+    expect(
+      (await h.call('DELETE', '/v2.1/os-keypairs/me@host.example', { microversion: '2.92' })).statusCode,
+    ).toBe(204);
   });
 });

@@ -15,7 +15,7 @@ describe('version documents', () => {
     expect(res.statusCode).toBe(200);
     const v = res.json().versions;
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.79', min_version: '2.1' });
+    expect(v[0]).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.92', min_version: '2.1' });
     expect(v[0].links[0]).toEqual({ rel: 'self', href: 'http://localhost:80/v2.1/' });
   });
 
@@ -24,7 +24,7 @@ describe('version documents', () => {
       const res = await h.call('GET', url, { token: '' });
       expect(res.statusCode).toBe(200);
       const v = res.json().version;
-      expect(v).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.79', min_version: '2.1' });
+      expect(v).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.92', min_version: '2.1' });
       expect(v['media-types'][0].type).toBe('application/vnd.openstack.compute+json;version=2.1');
       expect(Object.keys(v).sort()).toEqual(
         ['id', 'links', 'media-types', 'min_version', 'status', 'updated', 'version'].sort(),
@@ -68,7 +68,7 @@ describe('microversion negotiation', () => {
     });
     expect(versionOf(legacy).legacy).toBe('2.55');
     const latest = await h.call('GET', '/v2.1/flavors', { microversion: 'latest' });
-    expect(versionOf(latest).legacy).toBe('2.79');
+    expect(versionOf(latest).legacy).toBe('2.92');
     // the modern header wins over the legacy one; other services in the list are ignored
     const both = await h.call('GET', '/v2.1/flavors', {
       headers: {
@@ -79,11 +79,11 @@ describe('microversion negotiation', () => {
     expect(versionOf(both).legacy).toBe('2.47');
   });
 
-  it('refuses versions outside [2.1, 2.79] with 406 and malformed ones with 400', async () => {
-    for (const v of ['2.80', '3.0', '1.1', '2.0']) {
+  it('refuses versions outside [2.1, 2.92] with 406 and malformed ones with 400', async () => {
+    for (const v of ['2.93', '3.0', '1.1', '2.0']) {
       const res = await h.call('GET', '/v2.1/flavors', { microversion: v });
       expect(res.statusCode, v).toBe(406);
-      expect(res.json().notAcceptable.message).toContain('2.79');
+      expect(res.json().notAcceptable.message).toContain('2.92');
     }
     for (const v of ['abc', '2', '2.x', '2.1.1']) {
       const res = await h.call('GET', '/v2.1/flavors', { microversion: v });

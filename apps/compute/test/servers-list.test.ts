@@ -118,6 +118,45 @@ describe('GET /servers filters', () => {
     // admin-only filters are ignored for members
     expect(names(await list('?host=host-a'))).toHaveLength(5);
   });
+
+  it('2.83 gives members the state, time, zone, key, progress and user filters; 2.90 hostname', async () => {
+    await fx.setState(ids.alpha!, 'active', null, { power_state: 1 });
+    const live = ['alpha', 'beta', 'epsilon', 'gamma', 'small'];
+    // ignored below 2.83 (as Nova drops admin-only filters for members)
+    for (const q of ['?vm_state=stopped', '?task_state=rebooting', '?power_state=1', '?user_id=nobody'])
+      expect(names(await list(q, { mv: '2.82' })), q).toEqual(live);
+    const userId = (await list('', { detail: true })).servers[0]!.user_id as string;
+    const cases: [string, string[]][] = [
+      ['?vm_state=stopped', ['beta']],
+      ['?vm_state=stopped&vm_state=building', ['beta', 'small']],
+      ['?task_state=rebooting', ['gamma']],
+      ['?power_state=1', ['alpha']],
+      ['?progress=0', live],
+      [`?user_id=${userId}`, live],
+      ['?user_id=nobody', []],
+      ['?key_name=nokey', []],
+      ['?availability_zone=elsewhere', []],
+      ['?config_drive=True', []],
+      ['?created_at=^20', live],
+      ['?launched_at=^19', []],
+      ['?terminated_at=.', []],
+      ['?hostname=^alpha$', live], // hostname needs 2.90
+    ];
+    for (const [q, want] of cases) expect(names(await list(q, { mv: '2.83' })), q).toEqual(want);
+    expect(names(await list('?hostname=^alpha$', { mv: '2.90' }))).toEqual(['alpha']);
+    expect(names(await list('?hostname=^(alpha|beta)$', { mv: '2.92', detail: true }))).toEqual([
+      'alpha',
+      'beta',
+    ]);
+    // another project's filters never widen the view
+    expect(names(await list(`?user_id=${userId}`, { mv: '2.92', token: fx.otherToken }))).not.toContain(
+      'alpha',
+    );
+    for (const q of ['?created_at=(', '?power_state=[']) {
+      const res = await fx.call('GET', `/v2.1/servers${q}`, { mv: '2.83' });
+      expect(res.statusCode, q).toBe(400);
+    }
+  });
 });
 
 describe('GET /servers paging and sorting', () => {

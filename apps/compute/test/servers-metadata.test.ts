@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, type ServersFixture, startServersFixture } from './servers-fixture.js';
-import { haveTempest, type SchemaCase, tempestCheck } from './servers-tempest-schema.js';
+import { addFields, haveTempest, type SchemaCase, tempestCheck } from './servers-tempest-schema.js';
 
 let fx: ServersFixture;
 let id: string;
@@ -171,8 +171,36 @@ describe('instance actions', () => {
       (await fx.call('GET', `${md}${sid}/os-instance-actions?changes-since=nope`, { mv: '2.58' })).statusCode,
     ).toBe(400);
 
+    // 2.84: every event has `details`, the failed one's fault message (null otherwise)
+    type Events = { instanceAction: { events: Record<string, unknown>[] } };
+    const at83 = (await fx.call('GET', url, { mv: '2.83' })).json() as Events;
+    expect(at83.instanceAction.events[0]).not.toHaveProperty('details');
+    for (const token of [undefined, fx.adminToken]) {
+      const at84 = (await fx.call('GET', url, { mv: '2.84', token })).json() as Events;
+      expect(at84.instanceAction.events[0]).toMatchObject({ result: 'Error', details: 'Traceback: boom' });
+    }
+    await fx.sql(
+      `INSERT INTO compute.instance_action_events (action_id, event, result, host, finish_time)
+       VALUES ($1, 'compute_claim', 'Success', 'host-a', now())`,
+      [create!.id],
+    );
+    const ok = (await fx.call('GET', url, { mv: '2.92' })).json() as Events;
+    expect(ok.instanceAction.events.find((e) => e.event === 'compute_claim')).toHaveProperty('details', null);
+
     if (haveTempest) {
       const cases: SchemaCase[] = [];
+      // Tempest 33 has no 2.84 schema: 2.62's plus the required `details`
+      const events = "['response_body']['properties']['instanceAction']['properties']['events']['items']";
+      for (const token of [undefined, fx.adminToken]) {
+        const s = await fx.call('GET', url, { mv: '2.92', token });
+        cases.push({
+          module: 'v2_62.servers',
+          name: 'show_instance_action',
+          status: s.statusCode,
+          body: s.json(),
+          fix: addFields(events, { details: { type: ['string', 'null'] } }),
+        });
+      }
       for (const [mv, mod] of [
         ['2.1', 'v2_1'],
         ['2.58', 'v2_58'],

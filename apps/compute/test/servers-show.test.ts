@@ -109,6 +109,9 @@ describe('GET /servers/{id} shapes', () => {
         ['2.71', 'v2_71'],
         ['2.73', 'v2_73'],
         ['2.79', 'v2_79'],
+        // Tempest 33's newest server schemas are 2.79's; 2.80–2.92 change no server field
+        // beyond 2.90 showing OS-EXT-SRV-ATTR:hostname (already in that schema) to everyone
+        ['2.92', 'v2_79'],
       ] as const) {
         for (const token of [undefined, fx.adminToken]) {
           await add(`${mod}.servers`, 'get_server', 'GET', `/v2.1/servers/${id}`, mv, { token });
@@ -173,6 +176,83 @@ describe('PUT /servers/{id}', () => {
       const res = await fx.call('PUT', `/v2.1/servers/${id}`, { mv, body });
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(errorOf(res).key).toBe('badRequest');
+    }
+  });
+});
+
+describe('hostname (2.90)', () => {
+  it('create, update and rebuild take a hostname; OS-EXT-SRV-ATTR:hostname is shown to everyone', async () => {
+    const hostnameOf = async (sid: string, mv: string, token?: string) =>
+      (await show(mv, token, sid)).server['OS-EXT-SRV-ATTR:hostname'];
+    const create = (server: Record<string, unknown>, mv = '2.90') =>
+      fx.call('POST', '/v2.1/servers', {
+        mv,
+        body: {
+          server: { name: 'Named VM', imageRef: fx.imageId, flavorRef: '1', networks: 'none', ...server },
+        },
+      });
+    const res = await create({ hostname: 'web-01' });
+    expect(res.statusCode, res.body).toBe(202);
+    const sid = (res.json() as { server: { id: string } }).server.id;
+    expect(await hostnameOf(sid, '2.90')).toBe('web-01');
+    expect(await hostnameOf(sid, '2.89')).toBeUndefined();
+    expect(await hostnameOf(sid, '2.89', fx.adminToken)).toBe('web-01');
+    // without one, derived from the name as before
+    const plain = (await create({})).json() as { server: { id: string } };
+    expect(await hostnameOf(plain.server.id, '2.92')).toBe('named-vm');
+
+    for (const [server, mv] of [
+      [{ hostname: 'web-01' }, '2.89'],
+      [{ hostname: '-bad' }, '2.90'],
+      [{ hostname: 'a' }, '2.90'],
+      [{ hostname: 'under_score' }, '2.90'],
+      [{ hostname: 'x'.repeat(64) }, '2.90'],
+      [{ hostname: 42 }, '2.90'],
+      [{ hostname: 'web', max_count: 2 }, '2.90'],
+    ] as const) {
+      const bad = await create(server, mv);
+      expect(bad.statusCode, JSON.stringify(server)).toBe(400);
+      expect(errorOf(bad).key).toBe('badRequest');
+    }
+
+    const put = (server: Record<string, unknown>, mv = '2.90') =>
+      fx.call('PUT', `/v2.1/servers/${sid}`, { mv, body: { server } });
+    expect((await put({ hostname: 'web-02' }, '2.89')).statusCode).toBe(400);
+    expect((await put({ hostname: 'bad host' })).statusCode).toBe(400);
+    const upd = await put({ hostname: 'web-02', name: 'Renamed' });
+    expect(upd.statusCode).toBe(200);
+    expect((upd.json() as { server: Server }).server).toMatchObject({
+      name: 'Renamed',
+      'OS-EXT-SRV-ATTR:hostname': 'web-02',
+    });
+
+    await fx.setState(sid, 'active', null, { host: 'host-a' });
+    const rebuild = (r: Record<string, unknown>, mv = '2.90') =>
+      fx.call('POST', `/v2.1/servers/${sid}/action`, {
+        mv,
+        body: { rebuild: { imageRef: fx.imageId, ...r } },
+      });
+    expect((await rebuild({ hostname: 'web-03' }, '2.89')).statusCode).toBe(400);
+    expect((await rebuild({ hostname: 'web_03' })).statusCode).toBe(400);
+    const rb = await rebuild({ hostname: 'web-03' }, '2.92');
+    expect(rb.statusCode).toBe(202);
+    expect((rb.json() as { server: Server }).server['OS-EXT-SRV-ATTR:hostname']).toBe('web-03');
+
+    if (haveTempest) {
+      const cases: SchemaCase[] = [
+        { module: 'v2_79.servers', name: 'update_server', status: upd.statusCode, body: upd.json() },
+        {
+          module: 'v2_79.servers',
+          name:
+            'adminPass' in (rb.json() as { server: Server }).server
+              ? 'rebuild_server_with_admin_pass'
+              : 'rebuild_server',
+          status: rb.statusCode,
+          body: rb.json(),
+        },
+      ];
+      const errors = tempestCheck(cases);
+      expect(errors).toEqual([null, null]);
     }
   });
 });

@@ -11,4 +11,9 @@ export const identityMigrations = {
   schema: 'identity',
   folder: fileURLToPath(new URL('../drizzle', import.meta.url)),
 };
-export { type BootstrapInput, bootstrapIdentity, type CatalogService, SERVICE_USER } from './domain/bootstrap.js';
+export {
+  type BootstrapInput,
+  bootstrapIdentity,
+  type CatalogService,
+  SERVICE_USER,
+} from './domain/bootstrap.js';

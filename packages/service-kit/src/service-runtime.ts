@@ -94,7 +94,10 @@ export function passwordServiceToken(o: {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         auth: {
-          identity: { methods: ['password'], password: { user: { name: o.user, domain, password: o.password } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: o.user, domain, password: o.password } },
+          },
           scope: { project: { name: o.project, domain } },
         },
       }),

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gte, isNull, lt, lte, or, type SQL, sql } from 'dri
 import type { Db } from '../context.js';
 import type { ServerTaskKind } from '../domain/tasks.js';
 import type { Queryable, Tx } from './quota-usage.repo.js';
-import { instanceActionEvents, instanceActions, servers, serverTasks } from './schema.js';
+import { instanceActionEvents, instanceActions, servers } from './schema.js';
 import type { ServerInsert, ServerRow } from './servers.repo.js';
 import { insertServerTask } from './tasks.repo.js';
 

@@ -86,6 +86,8 @@ export interface ServerListFilter {
   /** Regexes matched against the servers' IPv4 / IPv6 addresses. */
   ipRegex?: string;
   ip6Regex?: string;
+  /** Nova's regex filters: the column's string form (as Nova's database shows it) matches the regex. */
+  regex?: { column: RegexColumn; re: string }[];
   /** A filter that matches nothing (e.g. an unknown status). */
   none?: boolean;
   sort: { key: string; dir: 'asc' | 'desc' }[];
@@ -93,6 +95,21 @@ export interface ServerListFilter {
   /** The last server of the previous page (already loaded by the caller). */
   marker?: ServerRow;
 }
+
+const utcText = (c: SQLWrapper) => sql`to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')`;
+
+/** The string form of a column for Nova's regex filters (config_drive is 'True' or '' in Nova). */
+const REGEX_COLUMNS = {
+  hostname: () => sql`${servers.hostname}`,
+  power_state: () => sql`${servers.powerState}::text`,
+  progress: () => sql`${servers.progress}::text`,
+  config_drive: () => sql`CASE WHEN ${servers.configDrive} THEN 'True' ELSE '' END`,
+  created_at: () => utcText(servers.createdAt),
+  launched_at: () => utcText(servers.launchedAt),
+  terminated_at: () => utcText(servers.terminatedAt),
+} satisfies Record<string, () => SQL>;
+export type RegexColumn = keyof typeof REGEX_COLUMNS;
+export const REGEX_FILTERS = Object.keys(REGEX_COLUMNS) as RegexColumn[];
 
 const tagCount = (tags: string[]) =>
   sql`(SELECT count(DISTINCT t.tag) FROM compute.server_tags t WHERE t.server_id = ${servers.id} AND t.tag IN (${sql.join(
@@ -130,6 +147,7 @@ function whereOf(f: ServerListFilter): SQL | undefined {
   if (f.keyName !== undefined) w.push(eq(servers.keyName, f.keyName));
   if (f.ipRegex !== undefined) w.push(addressMatches(4, f.ipRegex));
   if (f.ip6Regex !== undefined) w.push(addressMatches(6, f.ip6Regex));
+  for (const r of f.regex ?? []) w.push(sql`${REGEX_COLUMNS[r.column]()} ~ ${r.re}`);
   if (f.uuid !== undefined) w.push(sql`${servers.id}::text = ${f.uuid.toLowerCase()}`);
   return and(...w);
 }

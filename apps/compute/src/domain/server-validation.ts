@@ -175,6 +175,19 @@ export function hostnameFromName(name: string, fallback: string): string {
   return h || fallback;
 }
 
+/** 2.90's `hostname` (create, update, rebuild): an RFC 1123 label of 2 to 63 letters, digits and inner '-'. */
+export function hostnameField(v: unknown): string {
+  if (typeof v !== 'string') throw badField('hostname', v, `${show(v)} is not of type 'string'`);
+  if (v.length < 2 || v.length > 63) throw badField('hostname', v, 'must be 2 to 63 characters long');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$/.test(v))
+    throw badField(
+      'hostname',
+      v,
+      "may contain only letters, digits and '-' and must start and end with a letter or digit",
+    );
+  return v;
+}
+
 /** adminPass: a string of printable characters, at most 255 (it travels to the guest in the config drive). */
 export function passwordField(v: unknown): string {
   if (typeof v !== 'string') throw badField('adminPass', '***', "is not of type 'string'");

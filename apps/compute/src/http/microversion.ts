@@ -9,7 +9,7 @@ export interface Microversion {
 
 export const MIN_VERSION: Microversion = { major: 2, minor: 1 };
 /** The newest microversion whose request and response shapes Kumo implements. */
-export const MAX_VERSION: Microversion = { major: 2, minor: 79 };
+export const MAX_VERSION: Microversion = { major: 2, minor: 92 };
 
 export const formatVersion = (v: Microversion) => `${v.major}.${v.minor}`;
 

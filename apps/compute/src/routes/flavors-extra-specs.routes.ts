@@ -2,6 +2,8 @@ import { callerOf, invalid, notFound } from '@kumo/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeContext } from '../context.js';
 import { deleteExtraSpec, extraSpecsOf, getFlavor, setExtraSpecs } from '../db/flavors.repo.js';
+import { validateExtraSpec } from '../domain/flavor-extra-specs.js';
+import { atLeast } from '../http/microversion.js';
 import { parseBody } from '../http/nova-request.js';
 import { isAdmin } from './flavors.routes.js';
 import { extraSpecsSchema, oneExtraSpecSchema } from './flavors.schemas.js';
@@ -28,6 +30,7 @@ export function flavorExtraSpecRoutes(app: FastifyInstance, ctx: ComputeContext)
   app.post<IdParams>('/v2.1/flavors/:id/os-extra_specs', async (req) => {
     policy.authorize('os_compute_api:os-flavor-extra-specs:create', callerOf(req));
     const { extra_specs } = parseBody(extraSpecsSchema, req.body);
+    if (atLeast(req, '2.86')) for (const [k, v] of Object.entries(extra_specs)) validateExtraSpec(k, v);
     await getFlavor(db, req.params.id);
     await setExtraSpecs(db, req.params.id, extra_specs);
     return { extra_specs };
@@ -46,6 +49,7 @@ export function flavorExtraSpecRoutes(app: FastifyInstance, ctx: ComputeContext)
     const body = parseBody(oneExtraSpecSchema, req.body);
     const [key, value] = Object.entries(body)[0]!;
     if (key !== req.params.key) throw invalid('Request body and URI mismatch');
+    if (atLeast(req, '2.86')) validateExtraSpec(key, value);
     await getFlavor(db, req.params.id);
     await setExtraSpecs(db, req.params.id, { [key]: value });
     return { [key]: value };

@@ -5,7 +5,14 @@ import type { ComputeContext } from '../context.js';
 import { serversOnHosts } from '../db/hypervisors.repo.js';
 import { atLeast } from '../http/microversion.js';
 import { MAX_LIMIT, nextLinks, q, qBool, qInt } from '../http/nova-request.js';
-import { hostResourceId, hypervisorDetail, hypervisorSummary, matchesId } from '../views/hosts.view.js';
+import {
+  hostResourceId,
+  hostUptime,
+  hypervisorDetail,
+  hypervisorFullDetail,
+  hypervisorSummary,
+  matchesId,
+} from '../views/hosts.view.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -82,15 +89,21 @@ export function hypervisorRoutes(app: FastifyInstance, ctx: ComputeContext): voi
     };
   });
 
+  // 2.88 removed the statistics and uptime APIs (uptime moved into show/detail)
+  const removedAt288 = (req: FastifyRequest) => {
+    if (atLeast(req, '2.88')) throw notFound('The resource could not be found.');
+  };
+
   app.get('/v2.1/os-hypervisors/statistics', async (req) => {
+    removedAt288(req);
     auth(req, 'statistics');
     const hosts = await sorted();
     const servers = await serversOnHosts(
       ctx.db,
       hosts.map((h) => h.id),
     );
-    const sum = (f: (d: ReturnType<typeof hypervisorDetail>) => number) =>
-      hosts.reduce((s, h) => s + f(hypervisorDetail(req, h, servers.get(h.id) ?? [], false)), 0);
+    const sum = (f: (d: ReturnType<typeof hypervisorFullDetail>) => number) =>
+      hosts.reduce((s, h) => s + f(hypervisorFullDetail(req, h, servers.get(h.id) ?? [], false)), 0);
     return {
       hypervisor_statistics: {
         count: hosts.length,
@@ -117,12 +130,10 @@ export function hypervisorRoutes(app: FastifyInstance, ctx: ComputeContext): voi
   });
 
   app.get<IdParams>('/v2.1/os-hypervisors/:id/uptime', async (req) => {
+    removedAt288(req);
     auth(req, 'uptime');
     const h = await find(req.params.id);
-    const since = Date.parse(h.registered_at);
-    const mins = Math.max(0, Math.floor((Date.now() - since) / 60_000));
-    const uptime = ` ${new Date().toISOString().slice(11, 19)} up ${Math.floor(mins / 1440)} days, ${Math.floor((mins % 1440) / 60)}:${String(mins % 60).padStart(2, '0')}`;
-    return { hypervisor: { ...hypervisorSummary(req, h), uptime } };
+    return { hypervisor: { ...hypervisorSummary(req, h), uptime: hostUptime(h) } };
   });
 
   // below 2.53: search and servers by hostname pattern

@@ -16,17 +16,34 @@ import { keypairCreated, keypairDetail, keypairListItem } from '../views/keypair
 
 type NameParams = { Params: { name: string } };
 
-const keypairName = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(255, 'must be at most 255 characters')
-  .regex(/^(?! )[a-zA-Z0-9 _-]+(?<! )$/, 'Keypair name contains unsafe characters');
+/** Nova's keypair names: no leading/trailing spaces; from 2.92 also '@' and '.'. */
+const keypairName = (v292: boolean) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .regex(
+      v292 ? /^(?! )[a-zA-Z0-9 _@.-]+(?<! )$/ : /^(?! )[a-zA-Z0-9 _-]+(?<! )$/,
+      v292
+        ? "Keypair name contains unsafe characters (allowed: letters, digits, space, '_', '-', '@', '.')"
+        : "Keypair name contains unsafe characters (allowed: letters, digits, space, '_', '-')",
+    );
 
-const createSchema = (mv: { type: boolean; userId: boolean }) =>
+/** From 2.92 Nova no longer generates keypairs: `public_key` is required. */
+const createSchema = (mv: { type: boolean; userId: boolean; v292: boolean }) =>
   z.object({
     keypair: z.strictObject({
-      name: keypairName,
-      public_key: z.string().max(100_000, 'is too long').optional(),
+      name: keypairName(mv.v292),
+      public_key: mv.v292
+        ? z
+            .string({
+              error: (iss) =>
+                iss.input === undefined
+                  ? "'public_key' is a required property (Kumo no longer generates keypairs from 2.92)"
+                  : "is not of type 'string'",
+            })
+            .max(100_000, 'is too long')
+        : z.string().max(100_000, 'is too long').optional(),
       ...(mv.type ? { type: z.enum(['ssh', 'x509']).optional() } : {}),
       ...(mv.userId ? { user_id: z.string().min(1).max(255).optional() } : {}),
     }),
@@ -68,7 +85,7 @@ export function keypairRoutes(app: FastifyInstance, ctx: ComputeContext): void {
   });
 
   app.post('/v2.1/os-keypairs', async (req, reply) => {
-    const mv = { type: atLeast(req, '2.2'), userId: atLeast(req, '2.10') };
+    const mv = { type: atLeast(req, '2.2'), userId: atLeast(req, '2.10'), v292: atLeast(req, '2.92') };
     const { keypair: b } = parseBody(createSchema(mv), req.body) as {
       keypair: { name: string; public_key?: string; type?: 'ssh' | 'x509'; user_id?: string };
     };

@@ -19,6 +19,7 @@ import {
   descriptionField,
   diskConfigField,
   generatePassword,
+  hostnameField,
   hostnameFromName,
   isObj,
   isUuid,
@@ -58,6 +59,7 @@ const KNOWN = new Set([
   'block_device_mapping',
   'block_device_mapping_v2',
   'personality',
+  'hostname',
   'trusted_image_certificates',
 ]);
 
@@ -123,7 +125,10 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
     const admin = isComputeAdmin(ctx, tok);
     const s = requireEnvelope(req.body, 'server');
     for (const k of Object.keys(s)) {
-      const gated = (k === 'description' && !atLeast(req, '2.19')) || (k === 'tags' && !atLeast(req, '2.52'));
+      const gated =
+        (k === 'description' && !atLeast(req, '2.19')) ||
+        (k === 'tags' && !atLeast(req, '2.52')) ||
+        (k === 'hostname' && !atLeast(req, '2.90'));
       const gone = k === 'personality' && atLeast(req, '2.57');
       if (!KNOWN.has(k) || gated || gone)
         throw invalid(
@@ -145,6 +150,11 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
     const maxCount = s.max_count === undefined ? minCount : countField('max_count', s.max_count);
     if (minCount > maxCount) throw invalid('min_count must be <= max_count');
     if (maxCount > 1000) throw badField('max_count', maxCount, 'is greater than the maximum of 1000');
+    const hostname = s.hostname === undefined ? undefined : hostnameField(s.hostname);
+    if (hostname !== undefined && maxCount > 1)
+      throw invalid(
+        'Unable to allocate a hostname for multiple instances: hostname may only be set when max_count is 1.',
+      );
     const metadata = s.metadata === undefined ? {} : metadataField('metadata', s.metadata);
     const tags = s.tags === undefined ? [] : tagsField(s.tags);
     const userData = s.user_data === undefined ? null : userDataField(s.user_data);
@@ -221,7 +231,7 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
     const candidates = Array.from({ length: maxCount }, (_, i) => {
       const id = newServerId();
       const n = maxCount > 1 ? `${name}-${i + 1}` : name;
-      return { id, name: n, hostname: hostnameFromName(n, `server-${id}`) };
+      return { id, name: n, hostname: hostname ?? hostnameFromName(n, `server-${id}`) };
     });
     const { rows, taskIds } = await createServers(ctx.db, {
       projectId,

@@ -39,6 +39,8 @@ function eventView(req: FastifyRequest, e: InstanceActionEventRow, projectId: st
     ...(atLeast(req, '2.62')
       ? { hostId: hostIdOf(projectId, e.host), ...(details ? { host: e.host ?? '' } : {}) }
       : {}),
+    // 2.84: a failed event's user-facing fault message (Kumo's saga records only that, never a stack)
+    ...(atLeast(req, '2.84') ? { details: e.result === 'Error' ? (e.traceback ?? null) : null } : {}),
   };
 }
 

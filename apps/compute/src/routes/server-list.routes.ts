@@ -2,7 +2,13 @@ import { callerOf, forbidden, invalid } from '@kumo/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeContext } from '../context.js';
 import { getServer } from '../db/servers.repo.js';
-import { ADMIN_SORT_KEYS, listServers, type ServerListFilter, SORT_KEYS } from '../db/servers-list.repo.js';
+import {
+  ADMIN_SORT_KEYS,
+  listServers,
+  REGEX_FILTERS,
+  type ServerListFilter,
+  SORT_KEYS,
+} from '../db/servers-list.repo.js';
 import { statusFilter } from '../domain/server-states.js';
 import { canonicalUuid, isUuid } from '../domain/server-validation.js';
 import { atLeast } from '../http/microversion.js';
@@ -105,11 +111,27 @@ async function filterOf(
     const locked = qFlag(req, 'locked');
     if (locked !== undefined) f.locked = locked;
   }
-  if (allFilters) {
-    f.host = q(req, 'host') ?? q(req, 'node');
+  // 2.83 opens these to everyone (admins always had them); 2.90 adds hostname
+  const v283 = allFilters || atLeast(req, '2.83');
+  if (v283) {
     f.availabilityZone = q(req, 'availability_zone');
     f.keyName = q(req, 'key_name');
     f.userId = q(req, 'user_id');
+    if (status === undefined) {
+      const vm = qAll(req, 'vm_state');
+      const task = qAll(req, 'task_state');
+      if (vm.length) f.vmStates = vm;
+      if (task.length) f.taskStates = task;
+    }
+    f.regex = [];
+    for (const column of REGEX_FILTERS) {
+      if (column === 'hostname' && !allFilters && !atLeast(req, '2.90')) continue;
+      const re = qRegex(req, column);
+      if (re !== undefined) f.regex.push({ column, re });
+    }
+  }
+  if (allFilters) {
+    f.host = q(req, 'host') ?? q(req, 'node');
     const uuid = q(req, 'uuid');
     if (uuid !== undefined) {
       if (!isUuid(uuid)) f.none = true;

@@ -11,6 +11,7 @@ import {
   descriptionField,
   diskConfigField,
   generatePassword,
+  hostnameField,
   hostnameFromName,
   metadataField,
   nameField,
@@ -56,6 +57,7 @@ export async function rebuildArgs(
     allowed.delete('personality');
   }
   if (atLeast(req, '2.63')) allowed.add('trusted_image_certificates');
+  if (atLeast(req, '2.90')) allowed.add('hostname');
   for (const k of Object.keys(a))
     if (!allowed.has(k))
       throw invalid(
@@ -69,6 +71,7 @@ export async function rebuildArgs(
     set.name = nameField('name', a.name);
     set.hostname = hostnameFromName(set.name, `server-${row.id}`);
   }
+  if (a.hostname !== undefined) set.hostname = hostnameField(a.hostname);
   if (a.description !== undefined) set.description = descriptionField(a.description);
   if (a.accessIPv4 !== undefined) set.accessIpv4 = accessIpField('accessIPv4', a.accessIPv4);
   if (a.accessIPv6 !== undefined) set.accessIpv6 = accessIpField('accessIPv6', a.accessIPv6);

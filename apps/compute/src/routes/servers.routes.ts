@@ -8,6 +8,7 @@ import {
   accessIpField,
   descriptionField,
   diskConfigField,
+  hostnameField,
   hostnameFromName,
   nameField,
   notFoundServer,
@@ -43,8 +44,13 @@ export function serverRoutes(app: FastifyInstance, ctx: ComputeContext): void {
     const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:servers:update');
     const body = requireEnvelope(req.body, 'server');
     const set: Parameters<typeof updateServerFields>[2] = {};
+    let hostname: string | undefined;
     for (const [k, v] of Object.entries(body)) {
       switch (k) {
+        case 'hostname':
+          if (!atLeast(req, '2.90')) throw unexpected(k);
+          hostname = hostnameField(v);
+          break;
         case 'name':
           set.name = nameField('name', v);
           set.hostname = hostnameFromName(set.name, `server-${row.id}`);
@@ -66,6 +72,7 @@ export function serverRoutes(app: FastifyInstance, ctx: ComputeContext): void {
           throw unexpected(k);
       }
     }
+    if (hostname !== undefined) set.hostname = hostname;
     const updated = Object.keys(set).length ? await updateServerFields(ctx.db, row.id, set) : row;
     if (!updated) throw notFoundServer(req.params.id);
     return { server: await renderServer(ctx, req, updated, 'update') };

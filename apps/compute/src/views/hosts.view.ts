@@ -48,7 +48,45 @@ export function hypervisorSummary(req: FastifyRequest, h: HostView) {
   };
 }
 
+/** `uptime(1)`-like text from the host's registration time (what Nova's uptime field carries). */
+export function hostUptime(h: HostView, now = Date.now()): string {
+  const mins = Math.max(0, Math.floor((now - Date.parse(h.registered_at)) / 60_000));
+  const hm = `${Math.floor((mins % 1440) / 60)}:${String(mins % 60).padStart(2, '0')}`;
+  return ` ${new Date(now).toISOString().slice(11, 19)} up ${Math.floor(mins / 1440)} days, ${hm}`;
+}
+
+/** The resource fields 2.88 dropped from hypervisor detail/show (placement has them). */
+const REMOVED_AT_288 = [
+  'cpu_info',
+  'vcpus',
+  'vcpus_used',
+  'memory_mb',
+  'memory_mb_used',
+  'free_ram_mb',
+  'local_gb',
+  'local_gb_used',
+  'free_disk_gb',
+  'disk_available_least',
+  'current_workload',
+  'running_vms',
+] as const;
+
+/** A hypervisor's detail at the request's version: from 2.88 without the resource fields, with `uptime`. */
 export function hypervisorDetail(
+  req: FastifyRequest,
+  h: HostView,
+  servers: { uuid: string; name: string }[],
+  withServers: boolean,
+): Record<string, unknown> {
+  const full: Record<string, unknown> = hypervisorFullDetail(req, h, servers, withServers);
+  if (!atLeast(req, '2.88')) return full;
+  for (const k of REMOVED_AT_288) delete full[k];
+  full.uptime = hostUptime(h);
+  return full;
+}
+
+/** The pre-2.88 detail, with the resource fields (also what the statistics API sums). */
+export function hypervisorFullDetail(
   req: FastifyRequest,
   h: HostView,
   servers: { uuid: string; name: string }[],

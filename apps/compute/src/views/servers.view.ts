@@ -146,6 +146,9 @@ function detailFields(req: FastifyRequest, r: ServerRow, o: ServerViewOpts): Rec
       out['OS-EXT-SRV-ATTR:root_device_name'] = '/dev/vda';
       out['OS-EXT-SRV-ATTR:user_data'] = r.userData;
     }
+  } else if (atLeast(req, '2.90')) {
+    // 2.90: the hostname is no longer admin-only
+    out['OS-EXT-SRV-ATTR:hostname'] = r.hostname;
   }
   if (atLeast(req, '2.16') && o.hostStatus !== undefined) out.host_status = o.hostStatus;
   return out;

@@ -145,7 +145,13 @@ export async function bootstrapIdentity(db: Db, input: BootstrapInput): Promise<
   await grant(db, adminUserId, 'project', serviceProjectId, admin);
   await grant(db, demoUserId, 'project', demoProjectId, member);
   if (input.servicePassword) {
-    const serviceUserId = await ensureUser(db, SERVICE_USER, input.servicePassword, serviceProjectId, input.scrypt);
+    const serviceUserId = await ensureUser(
+      db,
+      SERVICE_USER,
+      input.servicePassword,
+      serviceProjectId,
+      input.scrypt,
+    );
     await grant(db, serviceUserId, 'project', serviceProjectId, admin);
     await grant(db, serviceUserId, 'project', serviceProjectId, service);
   }

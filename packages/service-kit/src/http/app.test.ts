@@ -217,9 +217,17 @@ describe('wrapped database errors', () => {
   app3.get('/wrapped', { config: { auth: false } }, async () => {
     throw Object.assign(new Error('Failed query'), { cause: { code: '22021' } });
   });
+  app3.get('/jsonb-nul', { config: { auth: false } }, async () => {
+    // a NUL (\u0000) inside a jsonb value: "unsupported Unicode escape sequence"
+    throw Object.assign(new Error('Failed query'), { cause: { code: '22P05' } });
+  });
   it('sees the SQLSTATE through an ORM wrapper', async () => {
     const res = await app3.inject({ url: '/wrapped' });
     expect(res.statusCode).toBe(400);
     expect(res.json().badRequest.code).toBe(400);
+  });
+  it('maps a NUL in a jsonb value to 400', async () => {
+    const res = await app3.inject({ url: '/jsonb-nul' });
+    expect(res.statusCode).toBe(400);
   });
 });

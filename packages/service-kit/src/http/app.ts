@@ -68,7 +68,17 @@ const kindOfStatus = (status: number): ErrorKind => {
 };
 
 /** SQLSTATEs that mean the client sent a value the database cannot hold. */
-const PG_INPUT_ERRORS = new Set(['22021', '22P02', '22001', '22003', '22007', '22008', '22023', '54000']);
+const PG_INPUT_ERRORS = new Set([
+  '22021',
+  '22P02',
+  '22P05',
+  '22001',
+  '22003',
+  '22007',
+  '22008',
+  '22023',
+  '54000',
+]);
 
 /** Converts anything thrown into a KumoError; unknown errors become `internal`. */
 export function toKumoError(err: unknown): KumoError {
