@@ -38,6 +38,8 @@ describe('build saga', () => {
     });
     const s = await env.waitFor(serverId, (r) => r.vm_state !== 'building');
     expect(s).toMatchObject({ vm_state: 'active', task_state: null, power_state: 1, host: env.hosts[0]!.id });
+    // no zone asked: the server shows its host's zone (Nova's default zone is `nova`)
+    expect(s.availability_zone).toBe('nova');
     expect(s.launched_at).toBeTruthy();
     expect(s.fault).toBeNull();
     const events = await env.events(actionId);

@@ -23,6 +23,7 @@ export type ServerPatch = Partial<
   Pick<
     typeof servers.$inferInsert,
     | 'host'
+    | 'availabilityZone'
     | 'flavor'
     | 'oldFlavor'
     | 'imageId'

@@ -29,7 +29,7 @@ export async function buildSaga(run: SagaRun): Promise<void> {
   const image: GlanceImage = await run.step('fetch_image', () => fetchImage(run, token, s.imageId));
   const props = imageProperties(image);
 
-  const host = await run.step('claim', async () => {
+  const placed = await run.step('claim', async () => {
     const resources = flavorResources(flavor);
     if (s.host) {
       // a re-run: the claim was made and recorded; make sure it still holds on that host
@@ -39,7 +39,7 @@ export async function buildSaga(run: SagaRun): Promise<void> {
         project_id: s.projectId,
         user_id: s.userId,
       });
-      return s.host;
+      return { host: s.host, availabilityZone: s.availabilityZone };
     }
     const group = s.serverGroupId ? await serverGroupOf(ctx.db, s.serverGroupId) : undefined;
     const forceHost = (run.task.params as { forceHost?: string }).forceHost;
@@ -55,7 +55,7 @@ export async function buildSaga(run: SagaRun): Promise<void> {
         image_id: image.id,
         ...(forceHost ? { force_host: forceHost } : {}),
       });
-      return picked.host;
+      return { host: picked.host, availabilityZone: picked.availability_zone };
     } catch (err) {
       // No valid host: the scheduler's message says which filter removed how many hosts
       throw new StepFailed('claim', (err as Error).message, false);
@@ -63,7 +63,12 @@ export async function buildSaga(run: SagaRun): Promise<void> {
   });
   run.undo.add('release allocation', () => ctx.scheduler.release(s.id));
 
-  await run.advance('block_device_mapping', { host });
+  const { host } = placed;
+  // as Nova: a server asked for no zone lands in its host's zone, and shows it
+  await run.advance('block_device_mapping', {
+    host,
+    ...(s.availabilityZone ? {} : { availabilityZone: placed.availabilityZone ?? null }),
+  });
   run.undo.add('clear host', () => patchServer(ctx.db, s.id, { host: null }));
   const agent = await run.agent('ensure_image');
 
