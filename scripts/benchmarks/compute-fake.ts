@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { seedFlavors } from '@kumo/compute';
 import { startCompute } from '@kumo/compute/testing';
 import pg from 'pg';
 import { api, bootLatencies, bootOne, type ComputeApi } from './boots.js';
@@ -43,6 +44,7 @@ async function uploadImage(imageUrl: string, token: string, file: string): Promi
 async function main() {
   const h = await startCompute({ fakeHosts: 100, listen: true, env: unlimited });
   try {
+    await seedFlavors(h.ctx.pool);
     const file = `${h.rt.home}/bench.qcow2`;
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, '64M']);
     const image = await uploadImage(h.rt.urls.image, h.demoToken, file);
