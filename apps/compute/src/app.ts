@@ -17,6 +17,10 @@ export function buildComputeApp(ctx: ComputeContext): FastifyInstance {
     },
   });
   registerMicroversions(app);
+  // Nova answers every request with its id under both names; instance actions record it (`request_id`)
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-compute-request-id', req.id);
+  });
   computeRoutes(app, ctx);
   return app;
 }

@@ -14,9 +14,28 @@ describe('version documents', () => {
     const res = await h.call('GET', '/', { token: '' });
     expect(res.statusCode).toBe(200);
     const v = res.json().versions;
-    expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.92', min_version: '2.1' });
-    expect(v[0].links[0]).toEqual({ rel: 'self', href: 'http://localhost:80/v2.1/' });
+    expect(v).toHaveLength(2);
+    // Nova lists the legacy v2.0 first (Tempest's test_list_api_versions checks it)
+    expect(v[0]).toMatchObject({ id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '' });
+    expect(v[0].links[0]).toEqual({ rel: 'self', href: 'http://localhost:80/v2/' });
+    expect(v[1]).toMatchObject({ id: 'v2.1', status: 'CURRENT', version: '2.92', min_version: '2.1' });
+    expect(v[1].links[0]).toEqual({ rel: 'self', href: 'http://localhost:80/v2.1/' });
+    // every listed self link is followable and describes the same version
+    const v20 = await h.call('GET', '/v2/', { token: '' });
+    expect(v20.statusCode).toBe(200);
+    expect(v20.json().version).toMatchObject({ id: 'v2.0', links: [v[0].links[0], expect.anything()] });
+  });
+
+  it('serves the fixed extension list and one extension by alias', async () => {
+    const list = await h.call('GET', '/v2.1/extensions');
+    expect(list.statusCode).toBe(200);
+    const exts = list.json().extensions as { name: string; alias: string }[];
+    expect(exts.map((e) => e.name)).toContain('Hosts');
+    expect(new Set(exts.map((e) => e.alias)).size).toBe(exts.length);
+    const one = await h.call('GET', '/v2.1/extensions/os-consoles');
+    expect(one.json().extension).toMatchObject({ alias: 'os-consoles', name: 'Consoles', links: [] });
+    expect((await h.call('GET', '/v2.1/extensions/os-nope')).statusCode).toBe(404);
+    expect((await h.call('GET', '/v2.1/extensions', { token: '' })).statusCode).toBe(401);
   });
 
   it('describes v2.1 at /v2.1 and /v2.1/', async () => {

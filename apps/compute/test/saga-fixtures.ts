@@ -175,6 +175,19 @@ async function fakeImages(): Promise<FakeImages> {
     async createImage() {
       throw new KumoError('internal', 'not in the fake');
     },
+    async listImages(_t, query = {}) {
+      // exact-match filters on attributes/properties; paging and sort keys are not filtered on
+      const paging = new Set(['limit', 'marker', 'sort', 'sort_key', 'sort_dir']);
+      const filters = Object.entries(query).filter(([k]) => !paging.has(k));
+      const found = [...images.values()]
+        .map((i) => i.image)
+        .filter((img) => filters.every(([k, v]) => String(img[k]) === String(v)))
+        .sort((a, b) => b.created_at.localeCompare(a.created_at));
+      return { images: found };
+    },
+    async updateImage() {
+      throw new KumoError('internal', 'not in the fake');
+    },
     async deleteImage(_t, id) {
       images.delete(id);
     },

@@ -110,6 +110,11 @@ describe('GET /servers filters', () => {
       token: fx.adminToken,
     });
     expect(names(byProject)).not.toContain('theirs');
+    // without all_tenants a tenant_id/project_id is ignored: the caller's own (empty) project is listed
+    const ignored = await list(`?tenant_id=${fx.identity.ids.demoProjectId}`, { token: fx.adminToken });
+    expect(ignored.servers).toEqual([]);
+    // limit=0 lists nothing
+    expect((await list('?limit=0')).servers).toEqual([]);
     expect(names(await list('?all_tenants&host=host-a', { token: fx.adminToken }))).toEqual([
       'alpha',
       'gamma',

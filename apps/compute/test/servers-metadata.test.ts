@@ -118,7 +118,14 @@ describe('instance actions', () => {
   it('lists actions newest first; shows one with events; traceback and host only for admins', async () => {
     const sid = await fx.boot();
     await fx.setState(sid, 'active', null, { host: 'host-a' });
-    await fx.call('POST', `${md}${sid}/action`, { body: { 'os-stop': null } });
+    const stop = await fx.call('POST', `${md}${sid}/action`, { body: { 'os-stop': null } });
+    // Nova's x-compute-request-id is the request id an instance action records
+    expect(stop.headers['x-compute-request-id']).toBe(stop.headers['x-openstack-request-id']);
+    const [stopAction] = await fx.sql<{ request_id: string }>(
+      `SELECT request_id FROM compute.instance_actions WHERE server_id = $1 AND action = 'stop'`,
+      [sid],
+    );
+    expect(stopAction!.request_id).toBe(stop.headers['x-compute-request-id']);
     const [create] = await fx.sql<{ id: number; request_id: string }>(
       `SELECT id, request_id FROM compute.instance_actions WHERE server_id = $1 AND action = 'create'`,
       [sid],

@@ -1,6 +1,7 @@
 import { createServiceApp, type Logger, type TokenValidator } from '@kumo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from './db/tx.js';
+import { aggregatesRoutes } from './routes/aggregates.routes.js';
 import { allocationsRoutes } from './routes/allocations.routes.js';
 import type { RouteContext } from './routes/context.js';
 import { hostsRoutes } from './routes/hosts.routes.js';
@@ -20,5 +21,6 @@ export function buildSchedulerApp(
   });
   allocationsRoutes(app, ctx);
   hostsRoutes(app, ctx);
+  aggregatesRoutes(app, ctx);
   return app;
 }

@@ -1,5 +1,6 @@
 import { type ErrorKind, KumoError } from '@kumo/service-kit';
 import type { AvailabilityZoneView } from './placement.js';
+import type { AggregateView } from './routes/aggregates.routes.js';
 import type { ClaimBody, HostPatchBody, ScheduleBody } from './routes/bodies.js';
 import type { AllocationsView, HostView, ScheduleView } from './routes/views.js';
 
@@ -15,6 +16,19 @@ export interface SchedulerClient {
   updateHost(hostId: string, patch: HostPatchBody): Promise<HostView>;
   setTraits(hostId: string, traits: string[]): Promise<HostView>;
   availabilityZones(): Promise<AvailabilityZoneView[]>;
+  listAggregates(): Promise<AggregateView[]>;
+  /** `ref`: the aggregate's UUID or integer id. */
+  getAggregate(ref: string): Promise<AggregateView>;
+  createAggregate(body: { name: string; availability_zone?: string | null }): Promise<AggregateView>;
+  updateAggregate(
+    ref: string,
+    patch: { name?: string; availability_zone?: string | null },
+  ): Promise<AggregateView>;
+  deleteAggregate(ref: string): Promise<void>;
+  /** Keys set to null are removed. */
+  setAggregateMetadata(ref: string, metadata: Record<string, string | null>): Promise<AggregateView>;
+  addAggregateHost(ref: string, hostId: string): Promise<AggregateView>;
+  removeAggregateHost(ref: string, hostId: string): Promise<AggregateView>;
   createJoinToken(o?: { host_id?: string; ttl_seconds?: number }): Promise<{
     token: string;
     host_id: string | null;
@@ -105,9 +119,24 @@ export function createSchedulerClient(
     availabilityZones: async () =>
       (await call<{ availability_zones: AvailabilityZoneView[] }>('GET', '/kumo/v1/availability-zones'))
         .availability_zones,
+    listAggregates: async () =>
+      (await call<{ aggregates: AggregateView[] }>('GET', '/kumo/v1/aggregates')).aggregates,
+    getAggregate: async (id) => (await call<Agg>('GET', `/kumo/v1/aggregates/${enc(id)}`)).aggregate,
+    createAggregate: async (b) => (await call<Agg>('POST', '/kumo/v1/aggregates', b)).aggregate,
+    updateAggregate: async (id, b) =>
+      (await call<Agg>('PATCH', `/kumo/v1/aggregates/${enc(id)}`, b)).aggregate,
+    deleteAggregate: (id) => call('DELETE', `/kumo/v1/aggregates/${enc(id)}`),
+    setAggregateMetadata: async (id, metadata) =>
+      (await call<Agg>('POST', `/kumo/v1/aggregates/${enc(id)}/metadata`, { metadata })).aggregate,
+    addAggregateHost: async (id, host) =>
+      (await call<Agg>('PUT', `/kumo/v1/aggregates/${enc(id)}/hosts/${enc(host)}`)).aggregate,
+    removeAggregateHost: async (id, host) =>
+      (await call<Agg>('DELETE', `/kumo/v1/aggregates/${enc(id)}/hosts/${enc(host)}`)).aggregate,
     createJoinToken: (o = {}) => call('POST', '/kumo/v1/join-tokens', o),
   };
 }
+
+type Agg = { aggregate: AggregateView };
 
 function statusKind(status: number): ErrorKind {
   const map: Record<number, ErrorKind> = {

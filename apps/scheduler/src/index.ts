@@ -11,6 +11,7 @@ export { schedulerPolicyDefaults } from './domain/policy-defaults.js';
 export * from './domain/resources.js';
 export * from './domain/weighers.js';
 export * from './placement.js';
+export type { AggregateView } from './routes/aggregates.routes.js';
 export type { ClaimBody, HostPatchBody, ScheduleBody } from './routes/bodies.js';
 export type { AllocationsView, HostView, ScheduleView } from './routes/views.js';
 export * from './service.js';

@@ -2,6 +2,17 @@ import type { HostRecord, HostRegistry, Inventory, Registration } from '@kumo/ag
 import { conflict, KumoError, type Logger, notFound } from '@kumo/service-kit';
 import type { SchedulerConfig } from './config.js';
 import {
+  type AggregateRow,
+  addAggregateHost,
+  createAggregate,
+  deleteAggregate,
+  findAggregate,
+  listAggregates,
+  removeAggregateHost,
+  setAggregateMetadata,
+  updateAggregate,
+} from './db/aggregates.repo.js';
+import {
   type ClaimOutcome,
   type ConsumerAllocations,
   claim,
@@ -200,6 +211,48 @@ export class Placement implements HostRegistry {
       zones.set(z.name, z);
     }
     return [...zones.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // ---- aggregates (a change of hosts or zone re-reads the snapshot: zones filter hosts) ----
+
+  listAggregates(): Promise<AggregateRow[]> {
+    return listAggregates(this.pool);
+  }
+
+  async getAggregate(ref: string): Promise<AggregateRow> {
+    const a = await findAggregate(this.pool, ref);
+    if (!a) throw notFound(`Aggregate ${ref} could not be found.`);
+    return a;
+  }
+
+  createAggregate(name: string, zone: string | null): Promise<AggregateRow> {
+    return createAggregate(this.pool, name, zone);
+  }
+
+  private async changed<T>(p: Promise<T>): Promise<T> {
+    const out = await p;
+    await this.refresh();
+    return out;
+  }
+
+  updateAggregate(ref: string, patch: { name?: string; zone?: string | null }): Promise<AggregateRow> {
+    return this.changed(updateAggregate(this.pool, ref, patch));
+  }
+
+  setAggregateMetadata(ref: string, metadata: Record<string, string | null>): Promise<AggregateRow> {
+    return this.changed(setAggregateMetadata(this.pool, ref, metadata));
+  }
+
+  deleteAggregate(ref: string): Promise<void> {
+    return this.changed(deleteAggregate(this.pool, ref));
+  }
+
+  addAggregateHost(ref: string, host: string): Promise<AggregateRow> {
+    return this.changed(addAggregateHost(this.pool, ref, host));
+  }
+
+  removeAggregateHost(ref: string, host: string): Promise<AggregateRow> {
+    return this.changed(removeAggregateHost(this.pool, ref, host));
   }
 
   // ---- allocations ----

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { QuotaResource } from '../config.js';
 import type { Db } from '../context.js';
 import type { ServerLimits, ServerUsage } from '../domain/server-quota.js';
-import { quotas, servers } from './schema.js';
+import { quotaClasses, quotas, servers } from './schema.js';
 
 /** A transaction handle of the compute database. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -49,8 +49,17 @@ export async function limitsFor<R extends QuotaResource>(
     .select({ resource: quotas.resource, hardLimit: quotas.hardLimit })
     .from(quotas)
     .where(and(eq(quotas.projectId, projectId), inArray(quotas.resource, [...resources])));
+  // quota class `default` stands in for the configured defaults where it has a row
+  const cls = await db
+    .select({ resource: quotaClasses.resource, hardLimit: quotaClasses.hardLimit })
+    .from(quotaClasses)
+    .where(and(eq(quotaClasses.className, 'default'), inArray(quotaClasses.resource, [...resources])));
   const out = {} as Record<R, number>;
-  for (const r of resources) out[r] = rows.find((x) => x.resource === r)?.hardLimit ?? defaults[r];
+  for (const r of resources)
+    out[r] =
+      rows.find((x) => x.resource === r)?.hardLimit ??
+      cls.find((x) => x.resource === r)?.hardLimit ??
+      defaults[r];
   return out;
 }
 

@@ -2,20 +2,54 @@ import { forbidden } from '@kumo/service-kit';
 import { and, eq, sql } from 'drizzle-orm';
 import type { QuotaResource } from '../config.js';
 import type { Db } from '../context.js';
-import { quotas } from './schema.js';
+import { quotaClasses, quotas } from './schema.js';
 
 /** A transaction handle or the database itself. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Executor = Db | Tx;
 
-/** The project's limits: its own rows over the configured defaults. */
+export const DEFAULT_QUOTA_CLASS = 'default';
+
+/** The configured defaults with quota class `default`'s rows over them (what a new project gets). */
+export const classDefaults = <K extends string>(db: Executor, defaults: Record<K, number>) =>
+  quotaClassLimits(db, DEFAULT_QUOTA_CLASS, defaults);
+
+/** A quota class's rows over `defaults`. */
+export async function quotaClassLimits<K extends string>(
+  db: Executor,
+  className: string,
+  defaults: Record<K, number>,
+): Promise<Record<K, number>> {
+  const rows = await db.select().from(quotaClasses).where(eq(quotaClasses.className, className));
+  const out = { ...defaults };
+  for (const r of rows) if (Object.hasOwn(out, r.resource)) out[r.resource as K] = r.hardLimit;
+  return out;
+}
+
+/** Set limits of a quota class. */
+export async function setQuotaClass(db: Executor, className: string, values: Record<string, number>) {
+  const rows = Object.entries(values).map(([resource, hardLimit]) => ({ className, resource, hardLimit }));
+  if (rows.length === 0) return;
+  await db
+    .insert(quotaClasses)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [quotaClasses.className, quotaClasses.resource],
+      set: { hardLimit: sql`excluded.hard_limit` },
+    });
+}
+
+/** The project's limits: its own rows over the defaults (quota class `default`, else configured). */
 export async function quotaLimits<K extends string>(
   db: Executor,
   projectId: string,
   defaults: Record<K, number>,
 ): Promise<Record<K, number>> {
-  const rows = await db.select().from(quotas).where(eq(quotas.projectId, projectId));
-  const out = { ...defaults };
+  const [rows, base] = await Promise.all([
+    db.select().from(quotas).where(eq(quotas.projectId, projectId)),
+    classDefaults(db, defaults),
+  ]);
+  const out: Record<K, number> = { ...base };
   for (const r of rows) if (Object.hasOwn(out, r.resource)) out[r.resource as K] = r.hardLimit;
   return out;
 }
@@ -30,7 +64,12 @@ export async function quotaLimit(
     .select({ v: quotas.hardLimit })
     .from(quotas)
     .where(and(eq(quotas.projectId, projectId), eq(quotas.resource, resource)));
-  return row?.v ?? defaults[resource];
+  if (row) return row.v;
+  const [cls] = await db
+    .select({ v: quotaClasses.hardLimit })
+    .from(quotaClasses)
+    .where(and(eq(quotaClasses.className, DEFAULT_QUOTA_CLASS), eq(quotaClasses.resource, resource)));
+  return cls?.v ?? defaults[resource];
 }
 
 export async function setQuotas(

@@ -8,6 +8,7 @@ import {
   pgSchema,
   primaryKey,
   real,
+  serial,
   text,
   timestamp,
   unique,
@@ -212,6 +213,45 @@ export const quotas = compute.table(
     hardLimit: integer('hard_limit').notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.resource] })],
+);
+
+/** Quota class limits (Nova's os-quota-class-sets): class `default` overrides the configured defaults. */
+export const quotaClasses = compute.table(
+  'quota_classes',
+  {
+    className: text('class_name').notNull(),
+    resource: text('resource').notNull(),
+    hardLimit: integer('hard_limit').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.className, t.resource] })],
+);
+
+/**
+ * Moves of a server between flavors or hosts (os-migrations): one row per
+ * resize / migration, written by the task that does it (`taskId` keeps a
+ * retried task to one row). status: migrating → finished → confirmed |
+ * reverted, or error.
+ */
+export const migrations = compute.table(
+  'migrations',
+  {
+    id: serial('id').primaryKey(),
+    uuid: uuid('uuid').notNull().unique('migrations_uuid_key'),
+    taskId: uuid('task_id').unique('migrations_task_key'),
+    serverId: uuid('server_id').notNull(),
+    projectId: text('project_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** resize | migration | live-migration | evacuation */
+    migrationType: text('migration_type').notNull(),
+    status: text('status').notNull(),
+    sourceCompute: text('source_compute'),
+    destCompute: text('dest_compute'),
+    oldFlavorId: text('old_flavor_id'),
+    newFlavorId: text('new_flavor_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at'),
+  },
+  (t) => [index('migrations_server_idx').on(t.serverId, t.createdAt)],
 );
 
 /**

@@ -31,6 +31,7 @@ export const serverPolicyDefaults: PolicyRules = {
   'os_compute_api:servers:confirm_resize': OWNER,
   'os_compute_api:servers:revert_resize': OWNER,
   'os_compute_api:servers:create_image': OWNER,
+  'os_compute_api:os-create-backup': OWNER,
   'os_compute_api:os-pause-server:pause': OWNER,
   'os_compute_api:os-pause-server:unpause': OWNER,
   'os_compute_api:os-suspend-server:suspend': OWNER,

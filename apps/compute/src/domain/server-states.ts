@@ -63,6 +63,13 @@ export const ACTION_RULES = {
     next: 'image_snapshot',
     kind: 'create_image',
   },
+  createBackup: {
+    action: 'createBackup',
+    vm: ['active', 'stopped', 'paused', 'suspended'],
+    task: NONE,
+    next: 'image_backup',
+    kind: 'create_image',
+  },
 } as const satisfies Record<string, ActionRule>;
 
 export type ActionName = keyof typeof ACTION_RULES;

@@ -92,7 +92,46 @@ export function accessIpField(field: 'accessIPv4' | 'accessIPv6', v: unknown): s
   const family = field === 'accessIPv4' ? 4 : 6;
   if (typeof v !== 'string' || isIP(v) !== family)
     throw badField(field, v, `${show(v)} is not a 'ipv${family}'`);
-  return v;
+  return family === 6 ? canonicalIpv6(v) : v;
+}
+
+/**
+ * The canonical text of a valid IPv6 address, as Nova stores it (netaddr's compact form, RFC 5952): lower-case
+ * hex groups without leading zeros, the first longest run of two or more zero groups as `::`, IPv4-mapped
+ * addresses with a dotted quad.
+ */
+export function canonicalIpv6(addr: string): string {
+  let text = addr.toLowerCase().replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const part = (s: string) => (s ? s.split(':') : []);
+  const left = part(head);
+  const right = tail === undefined ? [] : part(tail);
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right].map((g) =>
+    Number.parseInt(g, 16),
+  );
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  let best = { start: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { start: i, len: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.start < 0) return hex.join(':');
+  return `${hex.slice(0, best.start).join(':')}::${hex.slice(best.start + best.len).join(':')}`;
 }
 
 export function diskConfigField(v: unknown): 'AUTO' | 'MANUAL' {

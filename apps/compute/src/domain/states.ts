@@ -39,6 +39,7 @@ export const TASK_STATES = [
   'resize_reverting',
   'resize_confirming',
   'image_snapshot',
+  'image_backup',
   'image_uploading',
   'deleting',
 ] as const;

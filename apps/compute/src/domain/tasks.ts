@@ -56,7 +56,11 @@ export const taskParams = {
   confirm_resize: z.object({}),
   revert_resize: z.object({}),
   /** The image was created (queued) in the image service by the API; the worker uploads the disk into it. */
-  create_image: z.object({ imageId: z.string() }),
+  create_image: z.object({
+    imageId: z.string(),
+    /** createBackup: once uploaded, only the newest `rotation` backups of this type of the server are kept. */
+    backup: z.object({ type: z.string(), rotation: z.number().int().min(0) }).optional(),
+  }),
 } satisfies Record<ServerTaskKind, z.ZodType>;
 
 export type TaskParams<K extends ServerTaskKind> = z.infer<(typeof taskParams)[K]>;

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ComputeContext } from '../context.js';
+import { adminRoutes } from './admin.routes.js';
 import { availabilityZoneRoutes } from './availability-zones.routes.js';
 import { flavorRoutes } from './flavors.routes.js';
 import { flavorAccessRoutes } from './flavors-access.routes.js';
 import { flavorExtraSpecRoutes } from './flavors-extra-specs.routes.js';
 import { hypervisorRoutes } from './hypervisors.routes.js';
+import { imageRoutes } from './images.routes.js';
 import { keypairRoutes } from './keypairs.routes.js';
 import { limitRoutes } from './limits.routes.js';
 import { quotaRoutes } from './quotas.routes.js';
@@ -28,5 +30,7 @@ export function computeRoutes(app: FastifyInstance, ctx: ComputeContext): void {
   hypervisorRoutes(app, ctx);
   serviceRoutes(app, ctx);
   usageRoutes(app, ctx);
+  adminRoutes(app, ctx);
   serverRoutes(app, ctx);
+  imageRoutes(app, ctx);
 }

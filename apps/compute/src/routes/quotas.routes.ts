@@ -4,8 +4,16 @@ import { z } from 'zod';
 import type { ComputeContext } from '../context.js';
 import { countKeypairs } from '../db/keypairs.repo.js';
 import { lockProjectQuota, usageFor } from '../db/quota-usage.repo.js';
-import { deleteQuotas, quotaLimits, setQuotas } from '../db/quotas.repo.js';
+import {
+  classDefaults,
+  deleteQuotas,
+  quotaClassLimits,
+  quotaLimits,
+  setQuotaClass,
+  setQuotas,
+} from '../db/quotas.repo.js';
 import { countServerGroups } from '../db/server-groups.repo.js';
+import { atLeast } from '../http/microversion.js';
 import { parseBody } from '../http/nova-request.js';
 import {
   type AnyQuota,
@@ -45,6 +53,59 @@ export async function quotaUsage(
   return { ...servers, server_groups: groups, key_pairs: keys };
 }
 
+/** The keys os-quota-class-sets shows: network ones until 2.50, server groups from it, files until 2.57. */
+function classKeys(req: FastifyRequest): AnyQuota[] {
+  const keys: AnyQuota[] = ['instances', 'cores', 'ram', 'metadata_items', 'key_pairs'];
+  if (atLeast(req, '2.50')) keys.push('server_groups', 'server_group_members');
+  else keys.push('floating_ips', 'fixed_ips', 'security_groups', 'security_group_rules');
+  if (!atLeast(req, '2.57'))
+    keys.push('injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes');
+  return keys;
+}
+
+type ClassParams = { Params: { id: string } };
+
+/**
+ * os-quota-class-sets (admin): class `default` holds the limits every project
+ * without its own gets (over the configured defaults); other classes are
+ * stored and shown but apply to nobody, as in Nova.
+ */
+export function quotaClassRoutes(app: FastifyInstance, ctx: ComputeContext): void {
+  const authorize = (req: FastifyRequest, action: string) =>
+    ctx.policy.authorize(`os_compute_api:os-quota-class-sets:${action}`, callerOf(req));
+  const limits = async (req: FastifyRequest, cls: string) => {
+    const base = { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS } as Record<AnyQuota, number>;
+    const defaults = await classDefaults(ctx.db, base);
+    const all = cls === 'default' ? defaults : await quotaClassLimits(ctx.db, cls, defaults);
+    return Object.fromEntries(classKeys(req).map((k) => [k, all[k]]));
+  };
+  const className = (id: string) => {
+    if (id.length < 1 || id.length > 255) throw invalid(`Invalid quota class name '${id}'.`);
+    return id;
+  };
+
+  app.get<ClassParams>('/v2.1/os-quota-class-sets/:id', async (req) => {
+    authorize(req, 'show');
+    const id = className(req.params.id);
+    return { quota_class_set: { id, ...(await limits(req, id)) } };
+  });
+
+  app.put<ClassParams>('/v2.1/os-quota-class-sets/:id', async (req) => {
+    authorize(req, 'update');
+    const id = className(req.params.id);
+    const schema = z.object({
+      quota_class_set: z.strictObject(
+        Object.fromEntries(classKeys(req).map((k) => [k, quotaValue.optional()])),
+      ),
+    });
+    const { quota_class_set: values } = parseBody(schema, req.body) as {
+      quota_class_set: Record<string, number>;
+    };
+    await setQuotaClass(ctx.db, id, values);
+    return { quota_class_set: await limits(req, id) };
+  });
+}
+
 export const allLimits = (ctx: ComputeContext, projectId: string) =>
   quotaLimits<AnyQuota>(ctx.db, projectId, { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS });
 
@@ -64,7 +125,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: ComputeContext): void {
 
   app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id/defaults', async (req) => {
     authorize(req, 'defaults');
-    const defaults = { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS };
+    const defaults = await classDefaults(ctx.db, { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS });
     return { quota_set: { id: req.params.project_id, ...quotaSetView(req, defaults) } };
   });
 

@@ -1,4 +1,4 @@
-import { forbidden, invalid } from '@kumo/service-kit';
+import { callerOf, forbidden, invalid } from '@kumo/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComputeContext } from '../context.js';
 import { type ServerTaskStart, startServerTask } from '../db/instance-actions.repo.js';
@@ -21,6 +21,7 @@ import { atLeast } from '../http/microversion.js';
 import { baseUrl } from '../http/nova-request.js';
 import { dispatchAll, loadServer, renderServer } from './server-common.js';
 import { consoleOutput } from './server-extras.routes.js';
+import { migrateAction } from './server-migrate.js';
 import { rebuildArgs } from './server-rebuild.js';
 
 type ActionReq = FastifyRequest<{ Params: { id: string } }>;
@@ -53,6 +54,80 @@ async function act(
 }
 
 const accepted = (reply: FastifyReply) => reply.code(202).send();
+
+/** The arguments of an action: only `allowed` keys, all of `required` (Nova's schema messages). */
+function onlyKeys(action: string, args: Obj, allowed: string[], required: string[]): void {
+  for (const k of Object.keys(args))
+    if (!allowed.includes(k))
+      throw invalid(
+        `Invalid input for field/attribute ${action}. Additional properties are not allowed ('${k}' was unexpected)`,
+      );
+  for (const k of required)
+    if (args[k] === undefined)
+      throw invalid(`Invalid input for field/attribute ${action}. '${k}' is a required property`);
+}
+
+function metadataArg(v: unknown): Obj {
+  const meta = v === undefined ? {} : v;
+  if (!isObj(meta)) throw badField('metadata', meta, "is not of type 'object'");
+  return meta;
+}
+
+const SNAPSHOT_POLICY = {
+  createImage: 'os_compute_api:servers:create_image',
+  createBackup: 'os_compute_api:os-create-backup',
+} as const;
+
+/**
+ * createImage / createBackup: a queued image in the image service (the caller's, private, tagged with the
+ * server), then the action; the worker uploads the root disk into it (and rotates backups). A refused action
+ * deletes the image again. 202 with the image's Location, or `{image_id}` from 2.45.
+ */
+async function snapshot(
+  ctx: ComputeContext,
+  req: ActionReq,
+  reply: FastifyReply,
+  kind: keyof typeof SNAPSHOT_POLICY,
+  o: {
+    name: string;
+    metadata: Obj;
+    props: Record<string, string>;
+    backup?: { type: string; rotation: number };
+    location?: boolean;
+  },
+) {
+  const rule = ACTION_RULES[kind];
+  const { row, admin } = await loadServer(ctx, req, req.params.id, SNAPSHOT_POLICY[kind]);
+  checkActionState(row, rule, admin); // fail before creating anything
+  // as Nova: the caller's metadata takes precedence over the properties describing the snapshot, except
+  // a backup's backup_type
+  const image = await ctx.images.createImage(req.authToken ?? '', {
+    disk_format: 'qcow2',
+    container_format: 'bare',
+    visibility: 'private',
+    instance_uuid: row.id,
+    user_id: callerOf(req).user.id,
+    base_image_ref: row.imageId ?? '',
+    ...o.props,
+    ...o.metadata,
+    ...(o.backup ? { backup_type: o.backup.type } : {}),
+    name: o.name,
+  });
+  try {
+    await act(ctx, req, SNAPSHOT_POLICY[kind], rule, {
+      params: { imageId: image.id, ...(o.backup ? { backup: o.backup } : {}) },
+    });
+  } catch (err) {
+    await ctx.images.deleteImage(req.authToken ?? '', image.id).catch((e: unknown) => {
+      req.log.warn({ err: e, imageId: image.id }, `could not delete the image of a refused ${kind}`);
+    });
+    throw err;
+  }
+  reply.code(202);
+  if (atLeast(req, '2.45')) return reply.send({ image_id: image.id });
+  if (o.location !== false) reply.header('location', `${baseUrl(req)}/v2.1/images/${image.id}`);
+  return reply.send();
+}
 
 const simple =
   (policyRule: string, rule: ActionRule): Handler =>
@@ -148,45 +223,37 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   async createImage(ctx, req, reply, args) {
-    for (const k of Object.keys(args))
-      if (k !== 'name' && k !== 'metadata')
-        throw invalid(
-          `Invalid input for field/attribute createImage. Additional properties are not allowed ('${k}' was unexpected)`,
-        );
-    if (args.name === undefined)
-      throw invalid("Invalid input for field/attribute createImage. 'name' is a required property");
+    onlyKeys('createImage', args, ['name', 'metadata'], ['name']);
     const name = nameField('name', args.name);
-    const meta = args.metadata === undefined ? {} : args.metadata;
-    if (!isObj(meta)) throw badField('metadata', meta, "is not of type 'object'");
-    const { row, admin } = await loadServer(ctx, req, req.params.id, 'os_compute_api:servers:create_image');
-    checkActionState(row, ACTION_RULES.createImage, admin); // fail before creating anything
-    const image = await ctx.images.createImage(req.authToken ?? '', {
-      ...meta,
+    return snapshot(ctx, req, reply, 'createImage', {
       name,
-      disk_format: 'qcow2',
-      container_format: 'bare',
-      visibility: 'private',
-      instance_uuid: row.id,
-      image_type: 'snapshot',
-      base_image_ref: row.imageId ?? '',
+      metadata: metadataArg(args.metadata),
+      props: { image_type: 'snapshot' },
     });
-    try {
-      await act(ctx, req, 'os_compute_api:servers:create_image', ACTION_RULES.createImage, {
-        params: { imageId: image.id },
-      });
-    } catch (err) {
-      await ctx.images.deleteImage(req.authToken ?? '', image.id).catch((e: unknown) => {
-        req.log.warn(
-          { err: e, imageId: image.id },
-          'could not delete the snapshot image of a refused createImage',
-        );
-      });
-      throw err;
-    }
-    reply.code(202);
-    if (atLeast(req, '2.45')) return reply.send({ image_id: image.id });
-    reply.header('location', `${baseUrl(req)}/v2.1/images/${image.id}`);
-    return reply.send();
+  },
+
+  async createBackup(ctx, req, reply, args) {
+    onlyKeys(
+      'createBackup',
+      args,
+      ['name', 'backup_type', 'rotation', 'metadata'],
+      ['name', 'backup_type', 'rotation'],
+    );
+    const name = nameField('name', args.name);
+    if (typeof args.backup_type !== 'string')
+      throw badField('backup_type', args.backup_type, "is not of type 'string'");
+    const r = args.rotation;
+    const rotation = typeof r === 'string' && /^\d{1,9}$/.test(r) ? Number(r) : r;
+    if (typeof rotation !== 'number' || !Number.isInteger(rotation) || rotation < 0)
+      throw badField('rotation', r, 'is not a non-negative integer');
+    return snapshot(ctx, req, reply, 'createBackup', {
+      name,
+      metadata: metadataArg(args.metadata),
+      props: { image_type: 'backup', backup_type: args.backup_type },
+      backup: { type: args.backup_type, rotation },
+      // Nova gives no Location for a backup that rotation removes at once
+      location: rotation > 0,
+    });
   },
 
   async lock(ctx, req, reply, args) {
@@ -256,6 +323,8 @@ const HANDLERS: Record<string, Handler> = {
     const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:os-deferred-delete:restore');
     throw invalidState('restore', row.id, 'vm_state', row.vmState);
   },
+
+  migrate: (ctx, req, _reply, args) => migrateAction(ctx, req, args),
 
   async 'os-getConsoleOutput'(ctx, req, _reply, args) {
     return consoleOutput(ctx, req, args);

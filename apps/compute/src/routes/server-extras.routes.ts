@@ -11,12 +11,14 @@ const CHUNK = 1024 * 1024;
 const KEEP = 4 * CHUNK;
 const MAX_CHUNKS = 256;
 
-/** The last `n` lines of a text (all when n is null). */
+/**
+ * The tail of a log as Nova cuts it: the last `n` pieces of the text split on '\n', joined again (all when n is
+ * null). A trailing newline counts as an (empty) last piece, so `length: 3` gives 3 pieces when split on '\n'.
+ */
 export function tailLines(text: string, n: number | null): string {
   if (n === null) return text;
   if (n === 0) return '';
-  const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-  return lines.slice(-n).join('');
+  return text.split('\n').slice(-n).join('\n');
 }
 
 /** `os-getConsoleOutput`: the guest's serial log through the host's agent, optionally its last `length` lines. */

@@ -74,9 +74,12 @@ async function filterOf(
   const { limit, marker } = paging(req);
 
   const f: ServerListFilter = { deleted: 'exclude', sort: [], limit };
+  // Nova lists nothing for `limit=0` (paging() reads 0 as "the maximum", right for other collections)
+  if (q(req, 'limit')?.trim() === '0') f.none = true;
   const requested = q(req, 'project_id') ?? q(req, 'tenant_id');
-  if (allFilters && requested !== undefined) f.projectId = requested;
-  else if (!allTenants) f.projectId = tok.project?.id ?? '';
+  // as in Nova, tenant_id/project_id only narrow an all_tenants listing; without it the caller's project is listed
+  if (!allTenants) f.projectId = tok.project?.id ?? '';
+  else if (allFilters && requested !== undefined) f.projectId = requested;
 
   f.nameRegex = qRegex(req, 'name');
   const status = q(req, 'status');

@@ -30,8 +30,25 @@ export interface SignedUrl {
   expires_at: string;
 }
 
+/** One JSON-patch operation of the image service's PATCH (path `/<attribute>`, `~1` for `/`, `~0` for `~`). */
+export interface ImagePatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** A page of `GET /v2/images`; `next` is the marker of the following page when there may be one. */
+export interface ImagePage {
+  images: Image[];
+  next?: string;
+}
+
 export interface ImageClient {
   getImage(token: string, id: string): Promise<Image>;
+  /** One page of the images the token may see; query = Glance v2 list parameters (filters, limit, marker, sort). */
+  listImages(token: string, query?: Record<string, string | number>): Promise<ImagePage>;
+  /** Apply JSON-patch operations to an image (Glance v2 PATCH). */
+  updateImage(token: string, id: string, ops: ImagePatchOp[]): Promise<Image>;
   createImage(token: string, body: Record<string, unknown>): Promise<Image>;
   deleteImage(token: string, id: string): Promise<void>;
   /** A signed GET URL for an active image's data (admin or service role). */
@@ -57,7 +74,13 @@ export function createImageClient(
 ): ImageClient {
   const base = baseUrl.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
-  const call = async <T>(token: string, method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> => {
     let res: Response;
     try {
       res = await doFetch(`${base}${path}`, {
@@ -65,7 +88,7 @@ export function createImageClient(
         headers: {
           'x-auth-token': token,
           accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(body !== undefined ? { 'content-type': contentType } : {}),
           ...(opts.requestId ? { 'x-openstack-request-id': opts.requestId } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -90,6 +113,26 @@ export function createImageClient(
   const enc = encodeURIComponent;
   return {
     getImage: (token, id) => call<Image>(token, 'GET', `/v2/images/${enc(id)}`),
+    listImages: async (token, query = {}) => {
+      const qs = new URLSearchParams(
+        Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+      ).toString();
+      const page = await call<{ images: Image[]; next?: string }>(
+        token,
+        'GET',
+        `/v2/images${qs ? `?${qs}` : ''}`,
+      );
+      const marker = page.next ? new URL(page.next, 'http://x').searchParams.get('marker') : null;
+      return { images: page.images, ...(marker ? { next: marker } : {}) };
+    },
+    updateImage: (token, id, ops) =>
+      call<Image>(
+        token,
+        'PATCH',
+        `/v2/images/${enc(id)}`,
+        ops,
+        'application/openstack-images-v2.1-json-patch',
+      ),
     createImage: (token, body) => call<Image>(token, 'POST', '/v2/images', body),
     deleteImage: async (token, id) => {
       await call<void>(token, 'DELETE', `/v2/images/${enc(id)}`);

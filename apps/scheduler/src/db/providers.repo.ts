@@ -88,7 +88,7 @@ const providerOf = (r: any): ProviderRow => ({
   inventory: r.inventory ?? {},
   enabled: r.enabled,
   disabledReason: r.disabled_reason,
-  availabilityZone: r.availability_zone,
+  availabilityZone: r.effective_zone ?? r.availability_zone,
   registeredAt: r.registered_at.getTime(),
   lastHeartbeatAt: r.last_heartbeat_at.getTime(),
   traits: new Set(),
@@ -99,6 +99,12 @@ const providerOf = (r: any): ProviderRow => ({
 const LEAN_COLUMNS = `id, hostname, address, agent_version, arch, hypervisor, enabled, disabled_reason,
   availability_zone, registered_at, last_heartbeat_at`;
 
+/** A host's zone: that of an aggregate holding it with an `availability_zone`, else its own. */
+const EFFECTIVE_ZONE = `(SELECT a.metadata->>'availability_zone'
+    FROM scheduler.aggregate_hosts ah JOIN scheduler.aggregates a ON a.id = ah.aggregate_id
+   WHERE ah.provider_id = resource_providers.id AND a.metadata ? 'availability_zone'
+   ORDER BY a.seq LIMIT 1) AS effective_zone`;
+
 /** Every provider (or one) with its inventories, usage and traits; `lean` leaves the agent's report out. */
 export async function loadProviders(
   pool: Pool,
@@ -107,7 +113,7 @@ export async function loadProviders(
 ): Promise<ProviderRow[]> {
   const where = id === undefined ? '' : 'WHERE provider_id = $1';
   const args = id === undefined ? [] : [id];
-  const cols = opts.lean ? LEAN_COLUMNS : '*';
+  const cols = `${opts.lean ? LEAN_COLUMNS : '*'}, ${EFFECTIVE_ZONE}`;
   const [ps, invs, traits] = await Promise.all([
     pool.query(
       `SELECT ${cols} FROM scheduler.resource_providers ${id === undefined ? '' : 'WHERE id = $1'}`,

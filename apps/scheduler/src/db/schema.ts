@@ -8,6 +8,7 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  serial,
   text,
   timestamp,
   uuid,
@@ -78,11 +79,18 @@ export const providerTraits = scheduler.table(
   (t) => [primaryKey({ columns: [t.providerId, t.trait] })],
 );
 
+/**
+ * Host aggregates (Nova's os-aggregates): `seq` is the integer id Nova shows;
+ * the metadata key `availability_zone` makes the aggregate an availability
+ * zone, which then is its hosts' zone.
+ */
 export const aggregates = scheduler.table('aggregates', {
   id: uuid('id').primaryKey(),
+  seq: serial('seq').notNull().unique('aggregates_seq_key'),
   name: text('name').notNull().unique('aggregates_name_key'),
   metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
   createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at'),
 });
 
 export const aggregateHosts = scheduler.table(

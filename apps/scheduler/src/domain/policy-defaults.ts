@@ -18,5 +18,10 @@ export const schedulerPolicyDefaults: PolicyRules = {
   'scheduler:hosts:update': 'rule:admin_required',
   'scheduler:hosts:traits': 'rule:service_or_admin',
   'scheduler:availability_zones:list': 'rule:service_or_admin',
+  'scheduler:aggregates:list': 'rule:service_or_admin',
+  'scheduler:aggregates:get': 'rule:service_or_admin',
+  'scheduler:aggregates:create': 'rule:admin_required',
+  'scheduler:aggregates:update': 'rule:admin_required',
+  'scheduler:aggregates:delete': 'rule:admin_required',
   'scheduler:join_tokens:create': 'rule:admin_required',
 };

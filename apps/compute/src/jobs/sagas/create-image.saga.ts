@@ -18,7 +18,10 @@ function exporter(agent: AgentPort): ExportDisk | undefined {
  */
 export async function createImageSaga(run: SagaRun): Promise<void> {
   const { ctx } = run;
-  const { imageId } = run.task.params as { imageId: string };
+  const { imageId, backup } = run.task.params as {
+    imageId: string;
+    backup?: { type: string; rotation: number };
+  };
   const token = await ctx.rt.serviceToken();
   run.undo.add('delete image', () => ctx.images.deleteImage(token, imageId));
   const agent = await run.agent('snapshot');
@@ -37,5 +40,34 @@ export async function createImageSaga(run: SagaRun): Promise<void> {
       run.call(60 * 60_000),
     );
   });
+  if (backup) await run.step('rotate_backups', () => rotateBackups(run, token, backup));
   await run.settle({});
+}
+
+/**
+ * createBackup's rotation (as Nova's compute manager, after the upload): the server's backups of this type,
+ * newest first; all but the first `rotation` are deleted.
+ */
+async function rotateBackups(run: SagaRun, token: string, backup: { type: string; rotation: number }) {
+  const { ctx } = run;
+  // a failed rotation leaves old backups behind but does not undo the new one
+  const { images } = await ctx.images
+    .listImages(token, {
+      instance_uuid: run.serverId,
+      image_type: 'backup',
+      backup_type: backup.type,
+      sort: 'created_at:desc',
+      limit: 1000,
+    })
+    .catch((err: unknown) => {
+      run.log.warn({ err }, 'could not list the backups to rotate');
+      return { images: [] };
+    });
+  for (const old of images.slice(backup.rotation)) {
+    await ctx.images.deleteImage(token, old.id).catch((err: unknown) => {
+      // already gone is fine; anything else is logged, not fatal (the backup itself succeeded)
+      if ((err as { kind?: string }).kind !== 'not_found')
+        run.log.warn({ err, imageId: old.id }, 'could not delete an old backup during rotation');
+    });
+  }
 }

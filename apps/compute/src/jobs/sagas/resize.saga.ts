@@ -1,4 +1,5 @@
 import type { AgentPort } from '../../agents/connector.js';
+import { closeMigrations, recordMigration, setMigrationStatus } from '../../db/migrations.repo.js';
 import { metadataOf } from '../../db/worker.repo.js';
 import type { FlavorSnapshot } from '../../domain/server-record.js';
 import { POWER } from '../../domain/states.js';
@@ -73,6 +74,19 @@ export async function resizeSaga(run: SagaRun): Promise<void> {
   const next = snapshotOf((run.task.params as { flavor: FlavorSnapshot }).flavor);
   const old = run.server.oldFlavor ?? run.server.flavor;
   const wasRunning = run.server.vmState !== 'stopped';
+  // the os-migrations record: `finished` at VERIFY_RESIZE, `error` when the resize fails
+  await recordMigration(run.ctx.db, {
+    taskId: run.task.id,
+    serverId: run.serverId,
+    projectId: run.server.projectId,
+    userId: run.server.userId,
+    migrationType: 'resize',
+    sourceCompute: run.server.host,
+    destCompute: run.server.host,
+    oldFlavorId: old.id,
+    newFlavorId: next.id,
+  });
+  run.undo.add('migration error', () => setMigrationStatus(run.ctx.db, run.task.id, 'error'));
   await run.step('claim', () => claim(run, next));
   run.undo.add('restore allocation', () => claim(run, old));
   const agent = await run.agent('stop');
@@ -98,6 +112,7 @@ export async function resizeSaga(run: SagaRun): Promise<void> {
     await agent.compute.ensureDomain({ spec: domainSpec(run.server, old, props, meta) }, run.call());
   });
   await redefine(run, agent, next, wasRunning);
+  await setMigrationStatus(run.ctx.db, run.task.id, 'finished');
   await run.settle({
     vmState: 'resized',
     powerState: wasRunning ? POWER.running : POWER.shutdown,
@@ -109,6 +124,7 @@ export async function resizeSaga(run: SagaRun): Promise<void> {
 /** Confirm: the new flavor stays; the old one is forgotten (the allocation already holds the new amounts). */
 export async function confirmResizeSaga(run: SagaRun): Promise<void> {
   await run.step('confirm_resize', async () => {});
+  await closeMigrations(run.ctx.db, run.serverId, 'confirmed');
   await run.settle({
     vmState: run.server.powerState === POWER.shutdown ? 'stopped' : 'active',
     oldFlavor: null,
@@ -129,6 +145,7 @@ export async function revertResizeSaga(run: SagaRun): Promise<void> {
   const agent = await run.agent('stop');
   await stopDomain(run);
   await redefine(run, agent, old, wasRunning);
+  await closeMigrations(run.ctx.db, run.serverId, 'reverted');
   await run.settle({
     vmState: wasRunning ? 'active' : 'stopped',
     powerState: wasRunning ? POWER.running : POWER.shutdown,

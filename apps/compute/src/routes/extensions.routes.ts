@@ -1,0 +1,123 @@
+import { KumoError } from '@kumo/service-kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/**
+ * Nova's extension list: the extension mechanism is gone from v2.1 (everything is built in and versioned by
+ * microversions) but `GET /v2.1/extensions` still answers with the fixed list of the former extensions, which
+ * clients use to probe features. [name, alias, what it provides]
+ */
+const EXTENSIONS: [string, string, string][] = [
+  ['AccessIPs', 'os-access-ips', 'accessIPv4 and accessIPv6 on servers'],
+  ['AdminActions', 'os-admin-actions', 'Administrative server actions (reset state, reset network)'],
+  ['AdminPassword', 'os-admin-password', 'Change the administrative password of a server'],
+  ['Agents', 'os-agents', 'Guest agent builds'],
+  ['Aggregates', 'os-aggregates', 'Host aggregates'],
+  ['AssistedVolumeSnapshots', 'os-assisted-volume-snapshots', 'Hypervisor-assisted volume snapshots'],
+  ['AttachInterfaces', 'os-attach-interfaces', 'Attach and detach network interfaces'],
+  ['AvailabilityZone', 'os-availability-zone', 'Availability zones'],
+  ['BareMetalExtStatus', 'os-baremetal-ext-status', 'Extended bare-metal node status'],
+  ['BareMetalNodes', 'os-baremetal-nodes', 'Bare-metal nodes'],
+  ['BlockDeviceMapping', 'os-block-device-mapping', 'Block device mappings at boot'],
+  ['BlockDeviceMappingV2Boot', 'os-block-device-mapping-v2-boot', 'Block device mappings v2 at boot'],
+  ['CellCapacities', 'os-cell-capacities', 'Cell capacities'],
+  ['Cells', 'os-cells', 'Cells'],
+  ['Certificates', 'os-certificates', 'x509 certificates'],
+  ['Cloudpipe', 'os-cloudpipe', 'VPN instances of projects'],
+  ['CloudpipeUpdate', 'os-cloudpipe-update', 'Update VPN instances of projects'],
+  ['ConfigDrive', 'os-config-drive', 'Config drive'],
+  ['ConsoleAuthTokens', 'os-console-auth-tokens', 'Console authentication tokens'],
+  ['ConsoleOutput', 'os-console-output', 'Console output of a server'],
+  ['Consoles', 'os-consoles', 'Interactive consoles'],
+  ['CreateBackup', 'os-create-backup', 'Rotating backups of a server'],
+  ['Createserverext', 'os-create-server-ext', 'Extended attributes on server create'],
+  ['DeferredDelete', 'os-deferred-delete', 'Soft delete, restore and force delete'],
+  ['DiskConfig', 'OS-DCF', 'Disk configuration (AUTO or MANUAL partitioning)'],
+  ['Evacuate', 'os-evacuate', 'Evacuate servers from a failed host'],
+  ['ExtendedAvailabilityZone', 'OS-EXT-AZ', 'Availability zone of a server'],
+  ['ExtendedEvacuateFindHost', 'os-extended-evacuate-find-host', 'Evacuate without a target host'],
+  ['ExtendedFloatingIps', 'os-extended-floating-ips', 'Fixed address of floating IP associations'],
+  ['ExtendedHypervisors', 'os-extended-hypervisors', 'Extended hypervisor attributes'],
+  ['ExtendedIps', 'OS-EXT-IPS', 'Type of server addresses'],
+  ['ExtendedIpsMac', 'OS-EXT-IPS-MAC', 'MAC addresses of server addresses'],
+  ['ExtendedNetworks', 'os-extended-networks', 'Extended network attributes'],
+  ['ExtendedQuotas', 'os-extended-quotas', 'Delete quotas and see usage'],
+  ['ExtendedRescueWithImage', 'os-extended-rescue-with-image', 'Rescue with a given image'],
+  ['ExtendedServerAttributes', 'OS-EXT-SRV-ATTR', 'Host and hypervisor attributes of servers'],
+  ['ExtendedServices', 'os-extended-services', 'Disabled reason of services'],
+  ['ExtendedServicesDelete', 'os-extended-services-delete', 'Delete services'],
+  ['ExtendedStatus', 'OS-EXT-STS', 'vm_state, task_state and power_state of servers'],
+  ['ExtendedVIFNet', 'OS-EXT-VIF-NET', 'Network id of virtual interfaces'],
+  ['ExtendedVolumes', 'os-extended-volumes', 'Volumes attached to servers'],
+  ['FixedIPs', 'os-fixed-ips', 'Fixed IPs'],
+  ['FlavorAccess', 'os-flavor-access', 'Private flavors and their projects'],
+  ['FlavorDisabled', 'OS-FLV-DISABLED', 'Disabled flavors'],
+  ['FlavorExtraData', 'OS-FLV-EXT-DATA', 'Ephemeral disk of flavors'],
+  ['FlavorExtraSpecs', 'os-flavor-extra-specs', 'Flavor extra specs'],
+  ['FlavorManage', 'os-flavor-manage', 'Create and delete flavors'],
+  ['FlavorRxtx', 'os-flavor-rxtx', 'rxtx_factor of flavors'],
+  ['FlavorSwap', 'os-flavor-swap', 'Swap of flavors'],
+  ['FloatingIpDns', 'os-floating-ip-dns', 'DNS entries of floating IPs'],
+  ['FloatingIpPools', 'os-floating-ip-pools', 'Floating IP pools'],
+  ['FloatingIps', 'os-floating-ips', 'Floating IPs'],
+  ['FloatingIpsBulk', 'os-floating-ips-bulk', 'Bulk floating IP management'],
+  ['Fping', 'os-fping', 'Ping servers'],
+  ['HideServerAddresses', 'os-hide-server-addresses', 'Hide addresses of servers in some states'],
+  ['Hosts', 'os-hosts', 'Compute hosts'],
+  ['HypervisorStatus', 'os-hypervisor-status', 'Status and state of hypervisors'],
+  ['Hypervisors', 'os-hypervisors', 'Hypervisors'],
+  ['ImageSize', 'OS-EXT-IMG-SIZE', 'Size of images'],
+  ['InstanceActions', 'os-instance-actions', 'Actions of servers'],
+  ['Keypairs', 'os-keypairs', 'Key pairs'],
+  ['Migrations', 'os-migrations', 'Migrations'],
+  ['MultinicSupport', 'NMN', 'Add and remove fixed IPs of servers'],
+  ['MultipleCreate', 'os-multiple-create', 'Create many servers at once'],
+  ['NetworkAssociationSupport', 'os-networks-associate', 'Associate networks with hosts and projects'],
+  ['Networks', 'os-networks', 'Networks'],
+  ['OSInstanceUsageAuditLog', 'os-instance_usage_audit_log', 'Instance usage audit logs'],
+  ['OSTenantNetworks', 'os-tenant-networks', 'Project networks'],
+  ['PreserveEphemeralOnRebuild', 'os-preserve-ephemeral-rebuild', 'Keep the ephemeral disk on rebuild'],
+  ['QuotaClasses', 'os-quota-class-sets', 'Quota classes'],
+  ['Quotas', 'os-quota-sets', 'Quotas'],
+  ['Rescue', 'os-rescue', 'Rescue mode'],
+  ['SchedulerHints', 'OS-SCH-HNT', 'Scheduler hints on server create'],
+  ['SecurityGroupDefaultRules', 'os-security-group-default-rules', 'Default security group rules'],
+  ['SecurityGroups', 'os-security-groups', 'Security groups'],
+  ['ServerDiagnostics', 'os-server-diagnostics', 'Server diagnostics'],
+  ['ServerExternalEvents', 'os-server-external-events', 'External events for servers'],
+  ['ServerGroupQuotas', 'os-server-group-quotas', 'Quotas of server groups'],
+  ['ServerGroups', 'os-server-groups', 'Server groups'],
+  ['ServerListMultiStatus', 'os-server-list-multi-status', 'Several status filters when listing servers'],
+  ['ServerPassword', 'os-server-password', 'Encrypted server passwords'],
+  ['ServerSortKeys', 'os-server-sort-keys', 'Sort keys when listing servers'],
+  ['ServerStartStop', 'os-server-start-stop', 'Start and stop servers'],
+  ['ServerUsage', 'OS-SRV-USG', 'Launch and termination times of servers'],
+  ['Services', 'os-services', 'Compute services'],
+  ['Shelve', 'os-shelve', 'Shelve and unshelve servers'],
+  ['SimpleTenantUsage', 'os-simple-tenant-usage', 'Usage of projects'],
+  ['UsedLimits', 'os-used-limits', 'Used absolute limits'],
+  ['UsedLimitsForAdmin', 'os-used-limits-for-admin', 'Used limits of other projects for admins'],
+  ['UserData', 'os-user-data', 'User data on server create'],
+  ['UserQuotas', 'os-user-quotas', 'Quotas of users'],
+  ['VirtualInterfaces', 'os-virtual-interfaces', 'Virtual interfaces of servers'],
+  ['VolumeAttachmentUpdate', 'os-volume-attachment-update', 'Swap attached volumes'],
+  ['Volumes', 'os-volumes', 'Volumes'],
+];
+
+const extension = ([name, alias, description]: [string, string, string]) => ({
+  name,
+  alias,
+  description,
+  namespace: 'http://docs.openstack.org/compute/ext/fake_xml',
+  updated: '2014-12-03T00:00:00Z',
+  links: [],
+});
+
+/** `GET /v2.1/extensions` and `GET /v2.1/extensions/{alias}` (any authenticated caller). */
+export function extensionRoutes(app: FastifyInstance): void {
+  app.get('/v2.1/extensions', async () => ({ extensions: EXTENSIONS.map(extension) }));
+  app.get('/v2.1/extensions/:alias', async (req: FastifyRequest<{ Params: { alias: string } }>) => {
+    const found = EXTENSIONS.find((e) => e[1] === req.params.alias);
+    if (!found) throw new KumoError('not_found', `Extension ${req.params.alias} could not be found.`);
+    return { extension: extension(found) };
+  });
+}
