@@ -6,30 +6,18 @@
  *      KUMO_BENCH_IMAGE (id), KUMO_BENCH_FLAVOR (id), KUMO_BENCH_CONCURRENCY (1,5,10),
  *      KUMO_BENCH_ROUNDS (3). Prints one JSON line last: {rows: BootRow[]}.
  */
+import { passwordServiceToken } from '@kumo/service-kit';
 import { bootLatencies } from './boots.js';
 
 const env = process.env;
 
-async function login(identity: string): Promise<string> {
-  const res = await fetch(`${identity}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'demo', domain: { id: 'default' }, password: env.KUMO_DEMO_PASSWORD } },
-        },
-        scope: { project: { name: 'demo', domain: { id: 'default' } } },
-      },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`login: ${res.status}`);
-  return res.headers.get('x-subject-token')!;
-}
-
 async function main() {
-  const token = await login(env.KUMO_BENCH_IDENTITY_URL ?? 'http://127.0.0.1:5000');
+  const token = await passwordServiceToken({
+    identityUrl: env.KUMO_BENCH_IDENTITY_URL ?? 'http://127.0.0.1:5000',
+    user: 'demo',
+    password: env.KUMO_DEMO_PASSWORD ?? '',
+    project: 'demo',
+  })();
   const rows = await bootLatencies(
     { base: `${env.KUMO_BENCH_COMPUTE_URL ?? 'http://127.0.0.1:8774'}/v2.1`, token },
     env.KUMO_BENCH_IMAGE ?? '',

@@ -11,7 +11,7 @@ import {
   fakeHostInfo,
   inventoryOf,
 } from '@kumo/agent';
-import { type IdentityHarness, startIdentity } from '@kumo/identity/testing';
+import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
 import { createImageService, type ImageService, imageConfigSchema, imageMigrations } from '@kumo/image';
 import {
   createSchedulerService,
@@ -19,7 +19,7 @@ import {
   schedulerConfigSchema,
   schedulerMigrations,
 } from '@kumo/scheduler';
-import { createLogger, type ServiceRuntime } from '@kumo/service-kit';
+import type { ServiceRuntime } from '@kumo/service-kit';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@kumo/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createInProcessAgentConnector, type InProcessAgentConnector } from '../src/agents/index.js';
@@ -108,23 +108,13 @@ export async function startCompute(
   const db = await createTestDatabase([computeMigrations, imageMigrations, schedulerMigrations]);
   const redis = await createTestRedis();
   const [imagePort, schedulerPort] = [await freePort(), await freePort()];
-  const rt: ServiceRuntime = {
-    log: createLogger({ service: 'compute-test', level: process.env.KUMO_TEST_LOG ?? 'silent' }),
-    home,
+  const rt: ServiceRuntime = testServiceRuntime(identity, {
+    service: 'compute-test',
     databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379/0',
     redisPrefix: redis.prefix,
-    tokenKeyDir: identity.ctx.settings.tokenKeyDir,
-    maxTokenLifetimeMs: 3_600_000,
-    region: 'RegionOne',
-    urls: {
-      identity: 'http://127.0.0.1:5000',
-      image: `http://127.0.0.1:${imagePort}`,
-      compute: 'http://127.0.0.1:8774',
-      scheduler: `http://127.0.0.1:${schedulerPort}`,
-    },
-    serviceToken: async () => identity.adminToken,
-  };
+    home: home,
+    urls: { image: `http://127.0.0.1:${imagePort}`, scheduler: `http://127.0.0.1:${schedulerPort}` },
+  });
   const env = opts.env ?? {};
   const scheduler = await createSchedulerService(rt, schedulerConfigSchema.parse(env));
   const image = await createImageService(rt, imageConfigSchema.parse(env));

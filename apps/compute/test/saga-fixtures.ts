@@ -12,7 +12,7 @@ import {
   fakeHostInfo,
   inventoryOf,
 } from '@kumo/agent';
-import { type IdentityHarness, startIdentity } from '@kumo/identity/testing';
+import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
 import type { Image, ImageClient } from '@kumo/image';
 import {
   createSchedulerClient,
@@ -21,7 +21,7 @@ import {
   schedulerConfigSchema,
   schedulerMigrations,
 } from '@kumo/scheduler';
-import { createLogger, KumoError, type ServiceRuntime } from '@kumo/service-kit';
+import { KumoError, type ServiceRuntime } from '@kumo/service-kit';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@kumo/testing';
 import { createInProcessAgentConnector, type InProcessAgentConnector } from '../src/agents/index.js';
 import { computeConfigSchema } from '../src/config.js';
@@ -238,18 +238,13 @@ async function open(
   opened.push(() => db.drop());
   const redis = await createTestRedis();
   opened.push(() => redis.cleanup());
-  const rt: ServiceRuntime = {
-    log: createLogger({ service: 'saga-test', level: process.env.KUMO_TEST_LOG ?? 'silent' }),
-    home,
+  const rt: ServiceRuntime = testServiceRuntime(identity, {
+    service: 'saga-test',
     databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379/0',
     redisPrefix: redis.prefix,
-    tokenKeyDir: identity.ctx.settings.tokenKeyDir,
-    maxTokenLifetimeMs: 3_600_000,
-    region: 'RegionOne',
+    home: home,
     urls: { identity: '', image: '', compute: '', scheduler: '' },
-    serviceToken: async () => identity.adminToken,
-  };
+  });
   const scheduler = await createSchedulerService(rt, schedulerConfigSchema.parse({}));
   opened.push(() => scheduler.close());
   const schedulerUrl = await scheduler.app.listen({ port: 0, host: '127.0.0.1' });

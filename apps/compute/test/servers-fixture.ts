@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type IdentityHarness, startIdentity } from '@kumo/identity/testing';
-import { createLogger, KumoError, type ServiceRuntime } from '@kumo/service-kit';
+import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
+import { KumoError, type ServiceRuntime } from '@kumo/service-kit';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@kumo/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AgentConnector, AgentPort } from '../src/agents/connector.js';
@@ -60,24 +60,18 @@ export async function startServersFixture(
   const identity = await startIdentity();
   const db = await createTestDatabase([computeMigrations]);
   const redis = await createTestRedis();
-  const log = createLogger({ service: 'compute', level: process.env.KUMO_TEST_LOG ?? 'silent' });
-  const rt: ServiceRuntime = {
-    log,
-    home: '/tmp',
+  const rt: ServiceRuntime = testServiceRuntime(identity, {
+    service: 'compute-test',
     databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379/0',
     redisPrefix: redis.prefix,
-    tokenKeyDir: identity.ctx.settings.tokenKeyDir,
-    maxTokenLifetimeMs: 3_600_000,
-    region: 'RegionOne',
+    home: '/tmp',
     urls: {
       identity: 'http://identity.test',
       image: 'http://image.test',
       compute: 'http://compute.test',
       scheduler: 'http://scheduler.test',
     },
-    serviceToken: async () => identity.adminToken,
-  };
+  });
   const images = new Map<string, FakeImage>();
   const imageClient = {
     async getImage(_t: string, id: string) {

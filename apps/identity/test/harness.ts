@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@kumo/service-kit';
-import { createTestDatabase, createTestRedis } from '@kumo/testing';
+import { createLogger, type ServiceRuntime, type ServiceUrls } from '@kumo/service-kit';
+import { createTestDatabase, createTestRedis, testRedisUrl } from '@kumo/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createIdentityContext } from '../src/deps.js';
 import { bootstrapIdentity } from '../src/domain/bootstrap.js';
@@ -117,5 +117,34 @@ export async function startIdentity(overrides: Partial<IdentitySettings> = {}): 
       await db.drop();
       rmSync(keyDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The runtime another service gets in a test: it validates this identity's
+ * tokens and calls other services as its admin. URLs default to the standard
+ * ports on loopback.
+ */
+export function testServiceRuntime(
+  h: IdentityHarness,
+  o: { service: string; databaseUrl: string; redisPrefix: string; home: string; urls?: Partial<ServiceUrls> },
+): ServiceRuntime {
+  return {
+    log: createLogger({ service: o.service, level: process.env.KUMO_TEST_LOG ?? 'silent' }),
+    home: o.home,
+    databaseUrl: o.databaseUrl,
+    redisUrl: testRedisUrl(),
+    redisPrefix: o.redisPrefix,
+    tokenKeyDir: h.ctx.settings.tokenKeyDir,
+    maxTokenLifetimeMs: 3_600_000,
+    region: 'RegionOne',
+    urls: {
+      identity: 'http://127.0.0.1:5000',
+      image: 'http://127.0.0.1:9292',
+      compute: 'http://127.0.0.1:8774',
+      scheduler: 'http://127.0.0.1:8778',
+      ...o.urls,
+    },
+    serviceToken: async () => h.adminToken,
   };
 }

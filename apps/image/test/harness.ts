@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IdentityHarness, startIdentity } from '@kumo/identity/testing';
-import { createLogger, type ServiceRuntime } from '@kumo/service-kit';
-import { createTestDatabase, createTestRedis, testRedisUrl } from '@kumo/testing';
+import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
+import type { ServiceRuntime } from '@kumo/service-kit';
+import { createTestDatabase, createTestRedis } from '@kumo/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createImageService, type ImageService, imageMigrations } from '../src/index.js';
 
@@ -38,23 +38,13 @@ export async function startImage(opts: { maxBytes?: number; baseUrl?: string } =
   const db = await createTestDatabase([imageMigrations]);
   const redis = await createTestRedis();
   const home = mkdtempSync(join(tmpdir(), 'kumo-image-'));
-  const rt: ServiceRuntime = {
-    log: createLogger({ service: 'image', level: process.env.KUMO_TEST_LOG ?? 'silent' }),
-    home,
+  const rt: ServiceRuntime = testServiceRuntime(identity, {
+    service: 'image',
     databaseUrl: db.url,
-    redisUrl: testRedisUrl(),
     redisPrefix: redis.prefix,
-    tokenKeyDir: identity.ctx.settings.tokenKeyDir,
-    maxTokenLifetimeMs: 3600_000,
-    region: 'RegionOne',
-    urls: {
-      identity: 'http://127.0.0.1:5000',
-      image: opts.baseUrl ?? 'http://127.0.0.1:9292',
-      compute: 'http://127.0.0.1:8774',
-      scheduler: 'http://127.0.0.1:8778',
-    },
-    serviceToken: async () => identity.adminToken,
-  };
+    home: home,
+    urls: opts.baseUrl ? { image: opts.baseUrl } : {},
+  });
   const service = await createImageService(rt, {
     KUMO_IMAGE_PORT: 9292,
     KUMO_IMAGE_STORE_DIR: undefined,

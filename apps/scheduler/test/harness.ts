@@ -8,8 +8,8 @@ import {
   inventoryOf,
   type Registration,
 } from '@kumo/agent';
-import { type IdentityHarness, startIdentity } from '@kumo/identity/testing';
-import { createLogger, type ServiceRuntime } from '@kumo/service-kit';
+import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
+import type { ServiceRuntime } from '@kumo/service-kit';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@kumo/testing';
 import type { LightMyRequestResponse } from 'fastify';
 import { type SchedulerConfig, schedulerConfigSchema } from '../src/config.js';
@@ -54,23 +54,12 @@ export async function startScheduler(
   const db = await createTestDatabase([schedulerMigrations]);
   const redis = await createTestRedis();
   const home = mkdtempSync(join(tmpdir(), 'kumo-scheduler-'));
-  const rt: ServiceRuntime = {
-    log: createLogger({ service: 'scheduler', level: process.env.KUMO_TEST_LOG ?? 'silent' }),
-    home,
+  const rt: ServiceRuntime = testServiceRuntime(identity, {
+    service: 'scheduler',
     databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379/0',
     redisPrefix: redis.prefix,
-    tokenKeyDir: identity.ctx.settings.tokenKeyDir,
-    maxTokenLifetimeMs: 3_600_000,
-    region: 'RegionOne',
-    urls: {
-      identity: 'http://127.0.0.1:5000',
-      image: 'http://127.0.0.1:9292',
-      compute: 'http://127.0.0.1:8774',
-      scheduler: 'http://127.0.0.1:8778',
-    },
-    serviceToken: async () => identity.adminToken,
-  };
+    home: home,
+  });
   const config = schedulerConfigSchema.parse(env);
   const cleanup = async () => {
     await redis.cleanup();
