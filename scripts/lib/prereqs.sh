@@ -19,7 +19,7 @@ KUMO_LIBVIRT_PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-
 KUMO_GUEST_IMAGE_PACKAGES=(syslinux syslinux-common mtools dosfstools cpio kmod xz-utils binutils qemu-utils
   qemu-system-x86 genisoimage curl)
 # shellcheck disable=SC2034 # used by scripts/test
-KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit "${KUMO_LIBVIRT_PACKAGES[@]}"
+KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit openssh-client "${KUMO_LIBVIRT_PACKAGES[@]}"
   "${KUMO_GUEST_IMAGE_PACKAGES[@]}")
 
 
