@@ -18,8 +18,10 @@ KUMO_LIBVIRT_PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-
 # shellcheck disable=SC2034 # used by scripts/test
 KUMO_GUEST_IMAGE_PACKAGES=(syslinux syslinux-common mtools dosfstools cpio kmod xz-utils binutils qemu-utils
   qemu-system-x86 genisoimage curl)
+# Open vSwitch's ovsdb-server and tools: packages/ovsdb is tested against a real server.
+KUMO_OVS_PACKAGES=(openvswitch-switch)
 # shellcheck disable=SC2034 # used by scripts/test
-KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit openssh-client "${KUMO_LIBVIRT_PACKAGES[@]}"
+KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit openssh-client "${KUMO_OVS_PACKAGES[@]}" "${KUMO_LIBVIRT_PACKAGES[@]}"
   "${KUMO_GUEST_IMAGE_PACKAGES[@]}")
 
 
