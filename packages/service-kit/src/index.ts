@@ -5,6 +5,7 @@ export * from './http/app.js';
 export * from './http/audit.js';
 export * from './http/metrics.js';
 export * from './http/request-id.js';
+export * from './input.js';
 export * from './logger.js';
 export * from './render-error.js';
 export * from './service-runtime.js';

@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { KumoError, type Logger } from '@kumo/service-kit';
+import { KumoError, type Logger, parseInput } from '@kumo/service-kit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CertificateAuthority, type IssuedIdentity } from './ca.js';
@@ -207,18 +207,6 @@ const joinBody = z.object({
   csr: z.string().min(1).max(16_384),
 });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new KumoError(
-      'invalid',
-      `Invalid input: ${i?.path.join('.') || 'body'}: ${i?.message ?? 'malformed'}`,
-    );
-  }
-  return r.data;
-}
-
 export interface ControlPlaneRouteOptions {
   controlPlane: ControlPlane;
   logger?: Logger;
@@ -248,7 +236,7 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRouteOptions> = 
   app.get('/kumo/v1/agents/ca', { config: { auth: false } }, async () => ({ ca_certificate: cp.ca.certPem }));
 
   app.post('/kumo/v1/agents/join', { config: { auth: false } }, async (req, reply) => {
-    const body = parse(joinBody, req.body);
+    const body = parseInput(joinBody, req.body);
     try {
       const { certPem, caPem } = await cp.join({ token: body.token, hostId: body.host_id, csrPem: body.csr });
       opts.logger?.info({ hostId: body.host_id }, 'agent joined');
@@ -267,7 +255,7 @@ export const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneRouteOptions> = 
     { config: { auth: false } },
     async (req) => {
       requireAgent(req, req.params.hostId);
-      const rec = await cp.register(req.params.hostId, parse(registrationSchema, req.body));
+      const rec = await cp.register(req.params.hostId, parseInput(registrationSchema, req.body));
       opts.logger?.info({ hostId: rec.hostId, address: rec.address }, 'agent registered');
       return { host: hostView(rec) };
     },

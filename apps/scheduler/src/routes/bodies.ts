@@ -1,5 +1,4 @@
 import { hostIdSchema } from '@kumo/agent';
-import { KumoError } from '@kumo/service-kit';
 import { z } from 'zod';
 import { TRAIT_RE } from '../domain/resources.js';
 
@@ -82,24 +81,4 @@ export const consumerParam = consumerId;
 export const hostParam = hostIdSchema;
 
 /** Validate a body (or a path value): a 400 naming the field and what is wrong. */
-export function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'body'): T {
-  if (value === undefined || value === null) {
-    if (what === 'body') throw new KumoError('invalid', 'Invalid input: a JSON body is required.');
-  }
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const i = r.error.issues[0];
-  const path = i?.path.length ? i.path.join('.') : what;
-  const bad = i?.path.length ? valueAt(value, i.path) : value;
-  const shown = bad === undefined ? '' : ` (got ${JSON.stringify(bad)?.slice(0, 80)})`;
-  throw new KumoError('invalid', `Invalid input: ${path}: ${i?.message ?? 'malformed'}${shown}.`);
-}
-
-function valueAt(v: unknown, path: PropertyKey[]): unknown {
-  let cur = v;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
+export { parseInput as parse } from '@kumo/service-kit';

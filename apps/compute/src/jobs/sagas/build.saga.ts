@@ -1,4 +1,3 @@
-import * as P from '@kumo/agent-proto';
 import type { ScheduleBody } from '@kumo/scheduler';
 import { metadataOf, patchServer, serverGroupOf } from '../../db/worker.repo.js';
 import { POWER } from '../../domain/states.js';
@@ -11,7 +10,7 @@ import {
   rootDiskId,
 } from '../domain-spec.js';
 import { type SagaRun, StepFailed } from '../saga-run.js';
-import { fetchImage, imageSource } from './image-steps.js';
+import { ensureImageOnHost, fetchImage } from './image-steps.js';
 
 type GroupPolicy = NonNullable<ScheduleBody['group']>['policy'];
 
@@ -72,20 +71,7 @@ export async function buildSaga(run: SagaRun): Promise<void> {
   run.undo.add('clear host', () => patchServer(ctx.db, s.id, { host: null }));
   const agent = await run.agent('ensure_image');
 
-  const cached = await run.step('ensure_image', async () => {
-    const url = await imageSource(run, token, image);
-    const res = await agent.storage.ensureImage(
-      {
-        imageId: image.id,
-        url,
-        checksum: String(image.os_hash_value),
-        checksumAlgo: P.ChecksumAlgo.SHA512,
-        ...(image.size ? { sizeBytes: Number(image.size) } : {}),
-      },
-      run.call(),
-    );
-    return res.image;
-  });
+  const cached = await ensureImageOnHost(run, agent, token, image);
 
   await run.step('create_disk', async () => {
     const sizeBytes = rootDiskBytes(flavor, image, cached?.virtualSizeBytes);

@@ -1,3 +1,5 @@
+import * as P from '@kumo/agent-proto';
+import type { AgentPort } from '../../agents/connector.js';
 import type { GlanceImage } from '../domain-spec.js';
 import { type SagaRun, StepFailed } from '../saga-run.js';
 
@@ -26,8 +28,29 @@ export async function fetchImage(run: SagaRun, token: string, imageId: string | 
   return image;
 }
 
-/** A URL the agent downloads the image from (signed by the image service). */
-export async function imageSource(run: SagaRun, token: string, image: GlanceImage): Promise<string> {
-  const { url } = await run.ctx.images.downloadUrl(token, image.id);
-  return url;
+/**
+ * Step `ensure_image`: the host caches the image, downloading it from a URL
+ * the image service signs and verifying its sha512. Returns the cached image
+ * (its virtual size sizes the root disk).
+ */
+export function ensureImageOnHost(
+  run: SagaRun,
+  agent: AgentPort,
+  token: string,
+  image: GlanceImage,
+): Promise<P.CachedImage | undefined> {
+  return run.step('ensure_image', async () => {
+    const { url } = await run.ctx.images.downloadUrl(token, image.id);
+    const res = await agent.storage.ensureImage(
+      {
+        imageId: image.id,
+        url,
+        checksum: String(image.os_hash_value),
+        checksumAlgo: P.ChecksumAlgo.SHA512,
+        ...(image.size ? { sizeBytes: Number(image.size) } : {}),
+      },
+      run.call(),
+    );
+    return res.image;
+  });
 }

@@ -1,9 +1,8 @@
-import * as P from '@kumo/agent-proto';
 import { metadataOf } from '../../db/worker.repo.js';
 import { POWER } from '../../domain/states.js';
 import { domainSpec, imageProperties, rootDiskBytes, rootDiskId } from '../domain-spec.js';
 import type { SagaRun } from '../saga-run.js';
-import { fetchImage, imageSource } from './image-steps.js';
+import { ensureImageOnHost, fetchImage } from './image-steps.js';
 import { stopDomain } from './power.saga.js';
 
 /**
@@ -20,20 +19,7 @@ export async function rebuildSaga(run: SagaRun): Promise<void> {
   const image = await run.step('fetch_image', () => fetchImage(run, token, params.imageId));
   const agent = await run.agent('stop');
 
-  const cached = await run.step('ensure_image', async () => {
-    const url = await imageSource(run, token, image);
-    const res = await agent.storage.ensureImage(
-      {
-        imageId: image.id,
-        url,
-        checksum: String(image.os_hash_value),
-        checksumAlgo: P.ChecksumAlgo.SHA512,
-        ...(image.size ? { sizeBytes: Number(image.size) } : {}),
-      },
-      run.call(),
-    );
-    return res.image;
-  });
+  const cached = await ensureImageOnHost(run, agent, token, image);
 
   await stopDomain(run);
   await run.advance('rebuild_spawning', { imageId: image.id, ...(params.name ? { name: params.name } : {}) });
