@@ -203,11 +203,15 @@ describe('server actions', () => {
     const deletes = times.rows.filter((r) => Number(r.action_id) === a2);
     expect(deletes.map((r) => r.event)).toContain('compute_destroy_domain');
     for (const s of stops) expect(deletes[0].start_time >= s.finish_time).toBe(true);
-    const tasks = await env.ctx.pool.query(
-      `SELECT kind, state FROM compute.server_tasks WHERE server_id = $1 ORDER BY created_at`,
-      [serverId],
-    );
-    expect(tasks.rows.map((t) => t.state)).toEqual(['done', 'done', 'done']);
+    // the worker marks a task done just after its saga settles the server: give the last one that moment
+    const states = async () =>
+      (
+        await env.ctx.pool.query(
+          `SELECT kind, state FROM compute.server_tasks WHERE server_id = $1 ORDER BY created_at`,
+          [serverId],
+        )
+      ).rows.map((t) => t.state);
+    await expect.poll(states, { timeout: 5_000 }).toEqual(['done', 'done', 'done']);
   });
 });
 
