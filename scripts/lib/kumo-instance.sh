@@ -6,7 +6,8 @@
 # database dropped (WITH (FORCE)), its Redis keys and temp dir deleted.
 #
 # Sourced:  kumo_instance_start [tag]   then use KI_URL (identity), KI_PORT, KI_HOME, KI_REGION,
-#           KI_COMPUTE_URL, KI_IMAGE_URL, KI_SCHEDULER_URL,
+#           KI_COMPUTE_URL, KI_IMAGE_URL, KI_SCHEDULER_URL, KI_NETWORK_URL, KI_EXT_BRIDGE (the
+#           OVS bridge of physical network `public`),
 #           KI_ADMIN_PASSWORD, KI_DEMO_PASSWORD, KI_CLOUDS (clouds kumo, kumo-admin).
 #           KI_AGENT_DRIVER (libvirt|fake, default fake) picks the local agent's drivers;
 #           with libvirt, libvirtd must be running (ensure_libvirtd).
@@ -42,6 +43,9 @@ ki_export() {
   export KUMO_SERVICE_PASSWORD=$KI_SERVICE_PASSWORD
   export KUMO_IMAGE_PORT=$KI_IMAGE_PORT KUMO_COMPUTE_PORT=$KI_COMPUTE_PORT
   export KUMO_SCHEDULER_PORT=$KI_SCHEDULER_PORT KUMO_SCHEDULER_AGENT_PORT=$KI_SCHEDULER_AGENT_PORT
+  export KUMO_NETWORK_PORT=$KI_NETWORK_PORT KUMO_OVN_NB_PORT=$KI_OVN_NB_PORT KUMO_OVN_SB_PORT=$KI_OVN_SB_PORT
+  # its own bridge names: on the userspace datapath a bridge is a kernel tap in this namespace
+  export KUMO_AGENT_OVN_INTEGRATION_BRIDGE=$KI_INT_BRIDGE KUMO_AGENT_OVN_BRIDGE_MAPPINGS=public:$KI_EXT_BRIDGE
   export KUMO_AGENT_LISTEN=127.0.0.1:$KI_AGENT_PORT KUMO_AGENT_DRIVER=$KI_AGENT_DRIVER
   # one host id per instance: several disposable clouds may share this machine's libvirtd
   export KUMO_AGENT_HOST_ID=${KI_AGENT_HOST_ID:-${KI_DB_NAME//_/-}}
@@ -63,6 +67,9 @@ kumo_instance_start() {
   KI_URL=http://127.0.0.1:$KI_PORT
   KI_IMAGE_PORT=$(free_port) KI_COMPUTE_PORT=$(free_port) KI_SCHEDULER_PORT=$(free_port)
   KI_SCHEDULER_AGENT_PORT=$(free_port) KI_AGENT_PORT=$(free_port)
+  KI_NETWORK_PORT=$(free_port) KI_OVN_NB_PORT=$(free_port) KI_OVN_SB_PORT=$(free_port)
+  KI_NETWORK_URL=http://127.0.0.1:$KI_NETWORK_PORT
+  KI_INT_BRIDGE=kbi-$suffix KI_EXT_BRIDGE=kbx-$suffix
   KI_IMAGE_URL=http://127.0.0.1:$KI_IMAGE_PORT
   KI_COMPUTE_URL=http://127.0.0.1:$KI_COMPUTE_PORT
   KI_SCHEDULER_URL=http://127.0.0.1:$KI_SCHEDULER_PORT
@@ -104,6 +111,17 @@ ki_remove_guests() {
   return 0
 }
 
+# OVN central and the host's OVS/ovn-controller run detached (they outlive a `kumo down` by
+# design): a disposable cloud stops every daemon whose pidfile lies under its home.
+ki_stop_daemons() {
+  local f pid
+  while IFS= read -r f; do
+    pid=$(<"$f") || continue
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && stop_pid "$pid" 10
+  done < <(find "$KI_HOME" -name '*.pid' -path '*/ov*' 2>/dev/null)
+  return 0
+}
+
 kumo_instance_cleanup() {
   local rc=$?
   set +e
@@ -116,6 +134,9 @@ kumo_instance_cleanup() {
   fi
   if [[ "$KI_AGENT_DRIVER" == libvirt && -n "$KI_DB_NAME" ]]; then
     ki_remove_guests
+  fi
+  if [[ -n "$KI_HOME" && -d "$KI_HOME" ]]; then
+    ki_stop_daemons
   fi
   if [[ -n "$KI_DB_NAME" ]]; then
     PGOPTIONS='-c client_min_messages=warning' psql "$KUMO_TEST_DATABASE_URL" -w -q \

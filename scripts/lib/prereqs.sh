@@ -18,8 +18,9 @@ KUMO_LIBVIRT_PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-
 # shellcheck disable=SC2034 # used by scripts/test
 KUMO_GUEST_IMAGE_PACKAGES=(syslinux syslinux-common mtools dosfstools cpio kmod xz-utils binutils qemu-utils
   qemu-system-x86 genisoimage curl)
-# Open vSwitch's ovsdb-server and tools: packages/ovsdb is tested against a real server.
-KUMO_OVS_PACKAGES=(openvswitch-switch)
+# Open vSwitch and OVN: the network service writes OVN's northbound DB; every host runs
+# ovs-vswitchd + ovn-controller; the all-in-one host also runs OVN central (NB/SB + northd).
+KUMO_OVS_PACKAGES=(openvswitch-switch ovn-central ovn-host iproute2 ethtool busybox-static)
 # shellcheck disable=SC2034 # used by scripts/test
 KUMO_TEST_PACKAGES=("${KUMO_RUNTIME_PACKAGES[@]}" tempest subunit openssh-client "${KUMO_OVS_PACKAGES[@]}" "${KUMO_LIBVIRT_PACKAGES[@]}"
   "${KUMO_GUEST_IMAGE_PACKAGES[@]}")

@@ -30,4 +30,46 @@ describe('agent config', () => {
       /KUMO_AGENT_HEARTBEAT_MS/,
     );
   });
+
+  it('network backend: bridge by default, fake with the fake drivers, ovn with its settings', () => {
+    expect(readAgentConfig({ KUMO_AGENT_HOST_ID: 'n' })).toMatchObject({
+      networkDriver: 'bridge',
+      ovn: undefined,
+    });
+    expect(readAgentConfig({ KUMO_AGENT_HOST_ID: 'n', KUMO_AGENT_DRIVER: 'fake' }).networkDriver).toBe(
+      'fake',
+    );
+    const o = readAgentConfig({
+      KUMO_HOME: '/srv/kumo',
+      KUMO_AGENT_HOST_ID: 'node-1',
+      KUMO_AGENT_NETWORK_DRIVER: 'ovn',
+      KUMO_AGENT_OVN_SB: 'tcp:10.0.0.1:6642',
+      KUMO_AGENT_OVN_ENCAP_IP: '10.0.0.11',
+      KUMO_AGENT_OVN_BRIDGE_MAPPINGS: 'physnet1:br-ex,public:br-pub',
+      KUMO_AGENT_OVN_GATEWAY: 'true',
+    });
+    expect(o.ovn).toEqual({
+      sbConnection: 'tcp:10.0.0.1:6642',
+      encapType: 'geneve',
+      encapIp: '10.0.0.11',
+      systemId: 'node-1',
+      bridgeMappings: { physnet1: 'br-ex', public: 'br-pub' },
+      gateway: true,
+      ovsDir: '/srv/kumo/agent/ovs',
+      ovsdb: undefined,
+      datapath: 'auto',
+    });
+    const ovn = { KUMO_AGENT_HOST_ID: 'n', KUMO_AGENT_NETWORK_DRIVER: 'ovn' };
+    expect(() => readAgentConfig(ovn)).toThrow(/KUMO_AGENT_OVN_SB/);
+    expect(() => readAgentConfig({ ...ovn, KUMO_AGENT_OVN_SB: 'tcp:h:1' })).toThrow(
+      /KUMO_AGENT_OVN_ENCAP_IP/,
+    );
+    expect(() => readAgentConfig({ ...ovn, KUMO_AGENT_OVN_SB: '10.0.0.1' })).toThrow(/KUMO_AGENT_OVN_SB/);
+    expect(() => readAgentConfig({ ...ovn, KUMO_AGENT_OVN_BRIDGE_MAPPINGS: 'physnet1' })).toThrow(
+      /KUMO_AGENT_OVN_BRIDGE_MAPPINGS/,
+    );
+    expect(() => readAgentConfig({ ...ovn, KUMO_AGENT_OVN_ENCAP_TYPE: 'gre' })).toThrow(
+      /KUMO_AGENT_OVN_ENCAP_TYPE/,
+    );
+  });
 });

@@ -7,6 +7,7 @@ import {
   identityMigrations,
 } from '@kumo/identity';
 import { createImageService, imageMigrations } from '@kumo/image';
+import { networkMigrations } from '@kumo/network';
 import { createSchedulerService, type SchedulerService, schedulerMigrations } from '@kumo/scheduler';
 import { createLogger, rotateKeyRepository } from '@kumo/service-kit';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -14,10 +15,17 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { KumoConfig } from './config.js';
 import { startLocalAgent } from './local-agent.js';
+import { startNetwork } from './network-starter.js';
 import { serviceRuntime } from './runtime.js';
 import { catalogServices } from './services.js';
 
-const ALL_MIGRATIONS = [identityMigrations, imageMigrations, schedulerMigrations, computeMigrations];
+const ALL_MIGRATIONS = [
+  identityMigrations,
+  imageMigrations,
+  schedulerMigrations,
+  computeMigrations,
+  networkMigrations,
+];
 
 /** Create the database when it is missing (the all-in-one owns its database). */
 async function ensureDatabase(url: string): Promise<void> {
@@ -112,6 +120,8 @@ async function startIdentity(cfg: KumoConfig): Promise<Running> {
 interface Shared {
   scheduler?: SchedulerService;
   schedulerAgentUrl?: string;
+  /** OVN southbound DB of the OVN central this process started (the local agent's chassis joins it). */
+  ovnSbConnection?: string;
 }
 
 const listen = (app: FastifyInstance, cfg: KumoConfig, port: number) =>
@@ -119,6 +129,11 @@ const listen = (app: FastifyInstance, cfg: KumoConfig, port: number) =>
 
 const STARTERS: Record<string, (cfg: KumoConfig, shared: Shared) => Promise<Running>> = {
   identity: startIdentity,
+  network: async (cfg, shared) => {
+    const net = await startNetwork(cfg);
+    shared.ovnSbConnection = net.sbConnection;
+    return net;
+  },
   image: async (cfg) => {
     const svc = await createImageService(serviceRuntime(cfg, 'image'), cfg.env);
     await listen(svc.app, cfg, cfg.env.KUMO_IMAGE_PORT);
@@ -154,7 +169,11 @@ export async function serveCommand(
     running.push(await start(cfg, shared));
     // the all-in-one's host joins before compute opens, so a ready cloud can boot servers
     if (n === 'scheduler' && opts.localAgent && shared.scheduler && shared.schedulerAgentUrl)
-      running.push(await startLocalAgent(cfg, shared.scheduler, shared.schedulerAgentUrl));
+      running.push(
+        await startLocalAgent(cfg, shared.scheduler, shared.schedulerAgentUrl, {
+          ovnSbConnection: shared.ovnSbConnection,
+        }),
+      );
   }
   console.log(`kumo: serving ${running.map((r) => r.name).join(', ')}`);
   await new Promise<void>((resolve) => {

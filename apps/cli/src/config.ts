@@ -1,6 +1,7 @@
 import { computeConfigSchema } from '@kumo/compute';
 import { identityConfigSchema, identitySettings } from '@kumo/identity';
 import { imageConfigSchema } from '@kumo/image';
+import { networkConfigSchema } from '@kumo/network';
 import { schedulerConfigSchema } from '@kumo/scheduler';
 import { envBool, envInt, loadConfig, type ServiceUrls } from '@kumo/service-kit';
 import { z } from 'zod';
@@ -24,11 +25,20 @@ export const kumoConfigSchema = z
     KUMO_SERVICE_PASSWORD: z.string().min(1).optional(),
     /** `kumo up` also runs this host's agent in its process (the all-in-one). */
     KUMO_LOCAL_AGENT: envBool(true),
+    /**
+     * `kumo up` / `kumo serve network` runs OVN central (NB + SB ovsdb-server, ovn-northd) on this host,
+     * under <KUMO_HOME>/ovn, unless KUMO_OVN_NB_CONNECTION points at an existing one.
+     */
+    KUMO_OVN_NB_PORT: envInt(6641, 1, 65535),
+    KUMO_OVN_SB_PORT: envInt(6642, 1, 65535),
+    /** Where chassis reach the southbound DB (default: this host's KUMO_PUBLIC_HOST). */
+    KUMO_OVN_SB_ADDRESS: z.string().min(1).optional(),
   })
   .extend(identityConfigSchema.shape)
   .extend(imageConfigSchema.shape)
   .extend(schedulerConfigSchema.shape)
-  .extend(computeConfigSchema.shape);
+  .extend(computeConfigSchema.shape)
+  .extend(networkConfigSchema.shape);
 
 export type KumoEnv = z.infer<typeof kumoConfigSchema>;
 
@@ -48,6 +58,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): KumoConfig {
     image: base(parsed.KUMO_IMAGE_PORT),
     compute: base(parsed.KUMO_COMPUTE_PORT),
     scheduler: base(parsed.KUMO_SCHEDULER_PORT),
+    network: base(parsed.KUMO_NETWORK_PORT),
   };
   return {
     env: parsed,

@@ -3,6 +3,16 @@ import type { SchedulerService } from '@kumo/scheduler';
 import { createLogger } from '@kumo/service-kit';
 import type { KumoConfig } from './config.js';
 
+/** The all-in-one's external network: physical network `public` on the OVS bridge br-ex. */
+export const PUBLIC_PHYSNET = 'public';
+export const PUBLIC_BRIDGE = 'br-ex';
+
+/** The host id the local agent will use (the network service names it as the gateway chassis). */
+export function localAgentHostId(cfg: KumoConfig): string {
+  return readAgentConfig({ ...process.env, KUMO_HOME: cfg.env.KUMO_HOME, KUMO_AGENT_NETWORK_DRIVER: 'fake' })
+    .hostId;
+}
+
 /**
  * The all-in-one's own host: this machine's agent runs in the `kumo up`
  * process and enrols with the scheduler of the same process like any other
@@ -15,11 +25,21 @@ export async function startLocalAgent(
   cfg: KumoConfig,
   scheduler: SchedulerService,
   controlPlaneUrl: string,
+  opts: { ovnSbConnection?: string } = {},
 ): Promise<{ name: string; close(): Promise<void> }> {
   const env = { ...process.env };
   env.KUMO_HOME = cfg.env.KUMO_HOME;
   env.KUMO_AGENT_LISTEN ??= '127.0.0.1:7700';
   env.KUMO_AGENT_CONTROL_PLANE_URL ??= controlPlaneUrl;
+  // With real guests, this host is an OVN chassis of the OVN central this process runs: tunnels on
+  // loopback (a single host has no peers), a gateway for routers, `public` mapped to br-ex.
+  if (opts.ovnSbConnection && env.KUMO_AGENT_DRIVER !== 'fake') {
+    env.KUMO_AGENT_NETWORK_DRIVER ??= 'ovn';
+    env.KUMO_AGENT_OVN_SB ??= opts.ovnSbConnection;
+    env.KUMO_AGENT_OVN_ENCAP_IP ??= '127.0.0.1';
+    env.KUMO_AGENT_OVN_GATEWAY ??= 'true';
+    env.KUMO_AGENT_OVN_BRIDGE_MAPPINGS ??= `${PUBLIC_PHYSNET}:${PUBLIC_BRIDGE}`;
+  }
   const agentCfg = readAgentConfig(env);
   const joinToken = (await scheduler.controlPlane.issueJoinToken({ hostId: agentCfg.hostId })).token;
   const port = Number(agentCfg.listen.split(':').pop());

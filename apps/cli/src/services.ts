@@ -16,6 +16,7 @@ export function catalogServices(cfg: KumoConfig): CatalogService[] {
       url: `${cfg.urls.identity}/v3`,
     },
     { type: 'image', name: 'glance', description: 'Kumo image (Glance v2)', url: cfg.urls.image },
+    { type: 'network', name: 'neutron', description: 'Kumo network (Neutron v2.0)', url: cfg.urls.network },
     {
       type: 'compute',
       name: 'nova',

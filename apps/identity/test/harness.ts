@@ -143,6 +143,7 @@ export function testServiceRuntime(
       image: 'http://127.0.0.1:9292',
       compute: 'http://127.0.0.1:8774',
       scheduler: 'http://127.0.0.1:8778',
+      network: 'http://127.0.0.1:9696',
       ...o.urls,
     },
     serviceToken: async () => h.adminToken,

@@ -9,6 +9,7 @@ export interface ServiceUrls {
   image: string;
   compute: string;
   scheduler: string;
+  network: string;
 }
 
 /**

@@ -42,9 +42,14 @@ export interface DomainDisk {
 export interface DomainInterface {
   vif: VifId;
   mac: string;
-  /** Placeholder backend until OVN: a Linux/OVS bridge by name. */
+  /** The bridge to plug into (Linux bridge backend); informational when `targetDev` is set. */
   bridge: string;
   model?: 'virtio' | 'e1000';
+  /**
+   * An existing tap the network driver prepared (VifBinding.targetDev, e.g. the ovn backend's
+   * tap in br-int): the guest uses it as is instead of plugging into `bridge`.
+   */
+  targetDev?: string;
 }
 
 export interface ConfigDrive {

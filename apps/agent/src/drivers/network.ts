@@ -8,8 +8,17 @@ export interface VifBinding {
   vif: VifId;
   instance: InstanceId;
   mac: string;
-  /** The bridge the domain interface plugs into (placeholder backend; OVN comes with the network issue). */
+  /**
+   * The bridge the domain interface plugs into (bridge backend), or the integration bridge
+   * (e.g. br-int) when `targetDev` is set — then for information only.
+   */
   bridge: string;
+  /**
+   * The tap this driver created for the guest (ovn backend: `tap` + the first 11 characters of the
+   * vif id, in br-int with external_ids:iface-id = vif). Compute passes it on as
+   * DomainInterface.targetDev so the guest uses this tap. Absent: plug into `bridge`.
+   */
+  targetDev?: string;
 }
 
 /** Prepares host networking for a guest interface before the domain uses it. Idempotent. */

@@ -1,12 +1,15 @@
 import { join } from 'node:path';
+import { ensureChassis } from '@kumo/ovn';
 import { createLogger, type Logger } from '@kumo/service-kit';
 import type { AgentConfig } from '../config.js';
 import { BridgeNetworkDriver } from '../drivers/bridge/index.js';
 import type { ComputeDriver } from '../drivers/compute.js';
+import { FakeNetworkDriver } from '../drivers/fake/fake-network.driver.js';
 import { createFakeDrivers } from '../drivers/fake/index.js';
 import { createLibvirtDriver } from '../drivers/libvirt/index.js';
 import { LocalStorageDriver } from '../drivers/local/index.js';
 import type { NetworkDriver } from '../drivers/network.js';
+import { OvnNetworkDriver } from '../drivers/ovn/index.js';
 import type { StorageDriver } from '../drivers/storage.js';
 import { type AgentIdentity, ControlPlaneClient, loadOrJoin } from '../pki/enrol.js';
 import { inventoryOf } from '../pki/inventory.js';
@@ -26,8 +29,9 @@ export interface AgentDrivers {
  * Drivers by name. `libvirt`: local qcow2 storage under $KUMO_HOME
  * (images/, disks/), the libvirt compute driver (config drives and console
  * logs under $KUMO_HOME/instances, disks resolved by the storage driver, KVM only where the
- * boot probe proves it) and the placeholder bridge network (one Linux bridge
- * per network, bindings under <state>/network). `fake`: the in-memory host.
+ * boot probe proves it) and the network backend of KUMO_AGENT_NETWORK_DRIVER (default the
+ * placeholder bridge network: one Linux bridge per network, bindings under <state>/network).
+ * `fake`: the in-memory host.
  */
 export async function buildDrivers(cfg: AgentConfig, log?: Logger): Promise<AgentDrivers> {
   if (cfg.driver === 'fake') {
@@ -47,8 +51,46 @@ export async function buildDrivers(cfg: AgentConfig, log?: Logger): Promise<Agen
     { hypervisor: compute.hypervisor, arch: compute.arch, kvmProbe: compute.kvmProbe?.reason },
     'libvirt driver ready',
   );
-  const network = new BridgeNetworkDriver({ stateDir: join(cfg.stateDir, 'network') });
-  return { compute, storage, network };
+  const network = await buildNetworkDriver(cfg, log);
+  return {
+    compute,
+    storage,
+    network,
+    close: network instanceof OvnNetworkDriver ? () => network.close() : undefined,
+  };
+}
+
+/**
+ * The network backend by KUMO_AGENT_NETWORK_DRIVER. `ovn`: the host's chassis (its own OVS +
+ * ovn-controller under <state>/ovs, started detached so it outlives the agent and reused on restart,
+ * or an Open vSwitch the host already runs), guests plugged into br-int by OvnNetworkDriver.
+ */
+async function buildNetworkDriver(cfg: AgentConfig, log?: Logger): Promise<NetworkDriver> {
+  if (cfg.networkDriver === 'fake') return new FakeNetworkDriver();
+  if (cfg.networkDriver === 'bridge' || !cfg.ovn)
+    return new BridgeNetworkDriver({ stateDir: join(cfg.stateDir, 'network') });
+  const o = cfg.ovn;
+  let ovsdb = o.ovsdb;
+  if (!ovsdb) {
+    const chassis = await ensureChassis({
+      dir: o.ovsDir,
+      systemId: o.systemId,
+      encapType: o.encapType,
+      encapIp: o.encapIp,
+      sbConnection: o.sbConnection,
+      bridgeMappings: o.bridgeMappings,
+      gateway: o.gateway,
+      datapath: o.datapath,
+      integrationBridge: o.integrationBridge,
+      log: (m) => log?.info(m),
+    });
+    log?.info(
+      { datapath: chassis.datapath, pids: chassis.pids, reused: chassis.reused },
+      'OVN chassis ready',
+    );
+    ovsdb = chassis.dbTarget;
+  }
+  return new OvnNetworkDriver({ ovsdb, integrationBridge: o.integrationBridge });
 }
 
 export interface AgentDaemon {

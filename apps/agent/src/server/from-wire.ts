@@ -75,8 +75,24 @@ export const domainDiskIn = z
   );
 
 export const domainInterfaceIn = z
-  .object({ vifId: kumoId, mac: macAddress, bridge: bridgeName, model: wireEnum('NIC model', nicIn) })
-  .transform((i): DomainInterface => compact({ vif: i.vifId, mac: i.mac, bridge: i.bridge, model: i.model }));
+  .object({
+    vifId: kumoId,
+    mac: macAddress,
+    bridge: bridgeName,
+    model: wireEnum('NIC model', nicIn),
+    // Empty on the wire = plug into the bridge (older control planes never send it).
+    targetDev: z.union([z.literal(''), bridgeName]).optional(),
+  })
+  .transform(
+    (i): DomainInterface =>
+      compact({
+        vif: i.vifId,
+        mac: i.mac,
+        bridge: i.bridge,
+        model: i.model,
+        targetDev: i.targetDev || undefined,
+      }),
+  );
 
 const configDriveIn = z
   .object({

@@ -68,7 +68,13 @@ export function diskOut(d: DiskInfo): P.Disk {
 }
 
 export function vifOut(b: VifBinding): P.VifBinding {
-  return { vifId: b.vif, instanceId: b.instance, mac: b.mac, bridge: b.bridge };
+  return {
+    vifId: b.vif,
+    instanceId: b.instance,
+    mac: b.mac,
+    bridge: b.bridge,
+    ...(b.targetDev ? { targetDev: b.targetDev } : {}),
+  };
 }
 
 export function diskExportOut(e: DiskExport): P.ExportDiskResponse {

@@ -230,4 +230,11 @@ describe('wrapped database errors', () => {
     const res = await app3.inject({ url: '/jsonb-nul' });
     expect(res.statusCode).toBe(400);
   });
+  app3.get('/deadlock', { config: { auth: false } }, async () => {
+    throw Object.assign(new Error('Failed query'), { cause: { code: '40P01' } });
+  });
+  it('maps a deadlock (a lost race between concurrent requests) to 409', async () => {
+    const res = await app3.inject({ url: '/deadlock' });
+    expect(res.statusCode).toBe(409);
+  });
 });

@@ -80,6 +80,12 @@ const PG_INPUT_ERRORS = new Set([
   '54000',
 ]);
 
+/**
+ * SQLSTATEs of a transaction that lost a race (deadlock detected, serialization failure): the
+ * request conflicted with a concurrent one and may be retried — a 409, not a server fault.
+ */
+const PG_CONFLICT_ERRORS = new Set(['40P01', '40001']);
+
 /** Converts anything thrown into a KumoError; unknown errors become `internal`. */
 export function toKumoError(err: unknown): KumoError {
   if (isKumoError(err)) return err;
@@ -92,6 +98,8 @@ export function toKumoError(err: unknown): KumoError {
   // PostgreSQL refusing a value (NUL byte, malformed number, over-long text) is bad input, not a fault
   if (typeof pg === 'string' && PG_INPUT_ERRORS.has(pg))
     return new KumoError('invalid', 'Invalid input: a value is malformed or too long.');
+  if (typeof pg === 'string' && PG_CONFLICT_ERRORS.has(pg))
+    return new KumoError('conflict', 'The request conflicted with a concurrent change; retry it.');
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const msg =
       fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError

@@ -38,6 +38,7 @@ describe.skipIf(!canManageLinks)('real Linux bridges', () => {
     return {
       network: new BridgeNetworkDriver({ stateDir }),
       networkId: network,
+      reopen: async () => new BridgeNetworkDriver({ stateDir }),
       async cleanup() {
         if (linkExists(bridgeName(network))) execFileSync('ip', ['link', 'del', bridgeName(network)]);
         rmSync(stateDir, { recursive: true, force: true });

@@ -67,6 +67,7 @@ export const domainInterfaceSchema = z
     mac: macAddress,
     bridge: bridgeName,
     model: z.enum(['virtio', 'e1000']).optional(),
+    targetDev: bridgeName.optional(),
   })
   .strict();
 

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { DiskId } from '../ids.js';
 import type { DiskInfo } from '../storage.js';
 import { configDriveFiles, writeConfigDrive } from './config-drive.js';
-import type { ParsedDomain } from './domain-status.js';
+import { interfacePlug, type ParsedDomain } from './domain-status.js';
 import {
   type DomainXmlInput,
   domainXml,
@@ -80,8 +80,8 @@ export async function writeDefinitionFiles(def: Definition, genisoimage?: string
 export function sameShape(live: ParsedDomain, s: CheckedSpec): boolean {
   const disks = (xs: { disk: string; bus: string; device: string; readOnly?: boolean }[]) =>
     xs.map((x) => `${x.disk}/${x.bus}/${x.device}/${x.readOnly === true}`).sort();
-  const vifs = (xs: { vif: string; mac: string; bridge?: string; model?: string }[]) =>
-    xs.map((x) => `${x.vif}/${x.mac.toLowerCase()}/${x.bridge}/${x.model ?? 'virtio'}`).sort();
+  const vifs = (xs: { vif: string; mac: string; bridge?: string; model?: string; targetDev?: string }[]) =>
+    xs.map((x) => `${x.vif}/${x.mac.toLowerCase()}/${interfacePlug(x)}/${x.model ?? 'virtio'}`).sort();
   return (
     live.vcpus === s.vcpus &&
     live.memoryMb === s.memoryMb &&

@@ -3,7 +3,7 @@ import type { DomainDisk, DomainInterface } from '../compute.js';
 import type { DiskId } from '../ids.js';
 import { DriverError } from '../ids.js';
 import type { DiskInfo } from '../storage.js';
-import { type ParsedDomain, parseDomainXml } from './domain-status.js';
+import { interfacePlug, type ParsedDomain, parseDomainXml } from './domain-status.js';
 import {
   DISK_ALIAS_PREFIX,
   type DomainXmlInput,
@@ -115,7 +115,7 @@ export async function attachInterface(ctx: DeviceContext, id: string, iface: Dom
   if (existing) {
     const same =
       existing.mac.toLowerCase() === i.mac &&
-      existing.bridge === i.bridge &&
+      interfacePlug(existing) === interfacePlug(i) &&
       existing.model === (i.model ?? 'virtio');
     if (!same) throw new DriverError('conflict', `vif ${i.vif} is attached to ${id} differently`);
   }

@@ -18,7 +18,8 @@ export interface ParsedDomain {
   machine: Machine;
   disks: { disk: string; target: string; bus: string; device: string; readOnly: boolean; boot: boolean }[];
   configDrive?: { target: string };
-  interfaces: { vif: string; mac: string; bridge?: string; model?: string }[];
+  /** `targetDev` only for type='ethernet' (a tap the network driver made); bridge only for type='bridge'. */
+  interfaces: { vif: string; mac: string; bridge?: string; model?: string; targetDev?: string }[];
   vnc?: { host: string; port: number };
   /** Every disk target in use (Kumo disks, the config drive, anything else). */
   targets: string[];
@@ -78,11 +79,13 @@ export function parseDomainXml(xml: string): ParsedDomain {
     const alias = child(i, 'alias')?.attrs.name ?? '';
     const mac = child(i, 'mac')?.attrs.address;
     if (!alias.startsWith(VIF_ALIAS_PREFIX) || !mac) continue;
+    const ethernet = i.attrs.type === 'ethernet';
     interfaces.push({
       vif: alias.slice(VIF_ALIAS_PREFIX.length),
       mac,
-      bridge: child(i, 'source')?.attrs.bridge,
+      bridge: ethernet ? undefined : child(i, 'source')?.attrs.bridge,
       model: child(i, 'model')?.attrs.type,
+      ...(ethernet ? { targetDev: child(i, 'target')?.attrs.dev } : {}),
     });
   }
   let vnc: ParsedDomain['vnc'];
@@ -105,6 +108,11 @@ export function parseDomainXml(xml: string): ParsedDomain {
     vnc,
     targets,
   };
+}
+
+/** Where an interface plugs in, comparable between a spec and a parsed domain. */
+export function interfacePlug(i: { bridge?: string; targetDev?: string }): string {
+  return i.targetDev ? `tap:${i.targetDev}` : `bridge:${i.bridge}`;
 }
 
 export function powerState(state: VirshState | undefined): PowerState {

@@ -240,6 +240,33 @@ describe('domain XML: x86_64', () => {
     expect(child(i, 'model')?.attrs.type).toBe('e1000');
     expect(child(i, 'alias')?.attrs.name).toBe('ua-vif-v2');
   });
+
+  it("a tap the network driver made (ovn) becomes type='ethernet' with target managed='no'", () => {
+    const iface = { vif: 'p1', mac: '52:54:00:00:00:03', bridge: 'br-int', targetDev: 'tapp1' };
+    const i = parseXml(interfaceXml(iface));
+    expect(i.attrs.type).toBe('ethernet');
+    expect(child(i, 'target')?.attrs).toEqual({ dev: 'tapp1', managed: 'no' });
+    expect(child(i, 'source')).toBeUndefined();
+    expect(child(i, 'model')?.attrs.type).toBe('virtio');
+    // Parsed back: the tap, not a bridge; a bridge interface's auto-named target (vnetN) is not a tap.
+    const dom = (x: string) => `<domain><devices>${x}</devices></domain>`;
+    expect(parseDomainXml(dom(interfaceXml(iface))).interfaces).toEqual([
+      { vif: 'p1', mac: '52:54:00:00:00:03', bridge: undefined, model: 'virtio', targetDev: 'tapp1' },
+    ]);
+    const live = interfaceXml({ vif: 'p2', mac: '52:54:00:00:00:04', bridge: 'br-x' }).replace(
+      '<model',
+      "<target dev='vnet3'/><model",
+    );
+    expect(parseDomainXml(dom(live)).interfaces[0]).toEqual({
+      vif: 'p2',
+      mac: '52:54:00:00:00:04',
+      bridge: 'br-x',
+      model: 'virtio',
+    });
+    expect(() =>
+      checkSpec(baseSpec({ interfaces: [{ ...iface, targetDev: 'bad name' }] }), 'x86_64'),
+    ).toThrow(/interface/);
+  });
 });
 
 describe('domain XML: aarch64 (unit-tested only — cannot boot on this x86 host)', () => {

@@ -132,9 +132,14 @@ export interface DomainDisk {
 export interface DomainInterface {
   vifId: string;
   mac: string;
-  /** Placeholder backend until OVN: the host bridge to plug into. */
+  /** The host bridge to plug into (when target_dev is unset). */
   bridge: string;
   model: NicModel;
+  /**
+   * An existing tap the network backend prepared (VifBinding.target_dev): the
+   * guest's interface uses it as is (libvirt type='ethernet', managed='no').
+   */
+  targetDev?: string | undefined;
 }
 
 /**
@@ -532,7 +537,7 @@ export const DomainDisk: MessageFns<DomainDisk> = {
 };
 
 function createBaseDomainInterface(): DomainInterface {
-  return { vifId: "", mac: "", bridge: "", model: 0 };
+  return { vifId: "", mac: "", bridge: "", model: 0, targetDev: undefined };
 }
 
 export const DomainInterface: MessageFns<DomainInterface> = {
@@ -548,6 +553,9 @@ export const DomainInterface: MessageFns<DomainInterface> = {
     }
     if (message.model !== 0) {
       writer.uint32(32).int32(message.model);
+    }
+    if (message.targetDev !== undefined) {
+      writer.uint32(42).string(message.targetDev);
     }
     return writer;
   },
@@ -597,6 +605,14 @@ export const DomainInterface: MessageFns<DomainInterface> = {
             message.model = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.targetDev = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -618,6 +634,7 @@ export const DomainInterface: MessageFns<DomainInterface> = {
     message.mac = object.mac ?? "";
     message.bridge = object.bridge ?? "";
     message.model = object.model ?? 0;
+    message.targetDev = object.targetDev ?? undefined;
     return message;
   },
 };

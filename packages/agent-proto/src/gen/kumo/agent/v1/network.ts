@@ -20,8 +20,17 @@ export interface VifBinding {
   vifId: string;
   instanceId: string;
   mac: string;
-  /** The bridge the domain interface plugs into (placeholder backend until OVN). */
+  /**
+   * The bridge the domain interface plugs into: the network's Linux bridge (bridge
+   * backend) or the integration bridge, e.g. br-int (ovn backend, informational).
+   */
   bridge: string;
+  /**
+   * Set by backends that pre-create the guest's tap (ovn): the domain interface
+   * uses this existing tap (libvirt type='ethernet', managed='no') instead of
+   * plugging into `bridge`. Unset: plug into `bridge`.
+   */
+  targetDev?: string | undefined;
 }
 
 export interface EnsureVifRequest {
@@ -51,7 +60,7 @@ export interface ListVifsResponse {
 }
 
 function createBaseVifBinding(): VifBinding {
-  return { vifId: "", instanceId: "", mac: "", bridge: "" };
+  return { vifId: "", instanceId: "", mac: "", bridge: "", targetDev: undefined };
 }
 
 export const VifBinding: MessageFns<VifBinding> = {
@@ -67,6 +76,9 @@ export const VifBinding: MessageFns<VifBinding> = {
     }
     if (message.bridge !== "") {
       writer.uint32(34).string(message.bridge);
+    }
+    if (message.targetDev !== undefined) {
+      writer.uint32(42).string(message.targetDev);
     }
     return writer;
   },
@@ -116,6 +128,14 @@ export const VifBinding: MessageFns<VifBinding> = {
             message.bridge = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.targetDev = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -137,6 +157,7 @@ export const VifBinding: MessageFns<VifBinding> = {
     message.instanceId = object.instanceId ?? "";
     message.mac = object.mac ?? "";
     message.bridge = object.bridge ?? "";
+    message.targetDev = object.targetDev ?? undefined;
     return message;
   },
 };

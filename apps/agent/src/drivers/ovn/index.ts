@@ -1,0 +1,1 @@
+export { OvnNetworkDriver, type OvnNetworkOptions, tapName } from './ovn-network.driver.js';
