@@ -74,8 +74,11 @@ test_networks_and_subnets() {
   check_fails "subnet create: overlapping pools → 4xx" 'HTTP 4|Overlap|overlap' os_demo subnet create \
     "bad3-$SUFFIX" --network "$NET_ID" --subnet-range 10.7.0.0/24 \
     --allocation-pool start=10.7.0.10,end=10.7.0.50 --allocation-pool start=10.7.0.40,end=10.7.0.60
-  check_fails "another tenant's network is not found" 'No Network found|Not ?Found|404' os_admin network show \
-    --project admin "$NET_ID"
+  capture "admin: a network of the admin project" os_admin network create "adm-$SUFFIX" -f value -c id
+  local admin_net=$CAPTURED
+  check_fails "another tenant's network is not found" 'No Network found|Not ?Found|404|could not be found' \
+    os_demo network show "$admin_net"
+  check "admin: network delete" os_admin network delete "$admin_net"
 }
 
 test_ports() {

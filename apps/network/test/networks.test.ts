@@ -45,6 +45,14 @@ describe('versions and extensions', () => {
     expect(neutronError(bad).type).toBe('ExtensionNotFound');
   });
 
+  it('lists no agents (OVN has none) and does not claim the agent extension', async () => {
+    const r = await h.call('GET', '/v2.0/agents', { token: h.demoToken });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ agents: [] });
+    const ext = await h.call('GET', '/v2.0/extensions/agent', { token: h.demoToken });
+    expect(ext.statusCode).toBe(404);
+  });
+
   it('401 without a token, 404 unknown route, 405 wrong method, 400 malformed JSON', async () => {
     expect((await h.call('GET', '/v2.0/networks')).statusCode).toBe(401);
     const nf = await h.call('GET', '/v2.0/nothing', { token: h.demoToken });

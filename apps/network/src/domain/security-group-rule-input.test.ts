@@ -60,6 +60,10 @@ describe('security group rule input', () => {
     expect(fails({ protocol: 'gre', port_range_min: 1, port_range_max: 2 }).type).toBe(
       'SecurityGroupInvalidProtocolForPortRange',
     );
+    // a single "port" is no exception for protocols without ports (VRRP, 112)
+    expect(fails({ protocol: '112', port_range_min: 22, port_range_max: 22 }).type).toBe(
+      'SecurityGroupInvalidProtocolForPortRange',
+    );
   });
 
   it('validates ICMP type/code', () => {

@@ -179,12 +179,11 @@ export function validatePortRange(protocol: string | null, min: number | null, m
     }
     return;
   }
-  if (min !== max) {
-    throw badRequest(
-      `Invalid protocol ${protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.`,
-      'SecurityGroupInvalidProtocolForPortRange',
-    );
-  }
+  // only the protocols above have ports (current Neutron; older releases let min == max through)
+  throw badRequest(
+    `Invalid protocol ${protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.`,
+    'SecurityGroupInvalidProtocolForPortRange',
+  );
 }
 
 /** Parse the body of POST /v2.0/security-group-rules. */

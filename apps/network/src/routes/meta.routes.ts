@@ -37,6 +37,10 @@ export function metaRoutes(app: FastifyInstance, ctx: NetworkContext): void {
     return { extension: e };
   });
 
+  // Kumo has no Neutron agents (L2/L3/DHCP are OVN's, on every chassis): the `agent` extension is
+  // not listed, and the collection is empty for everyone, as Neutron's is for non-admins.
+  app.get('/v2.0/agents', async () => ({ agents: [] }));
+
   app.get('/v2.0/availability_zones', async () => ({
     availability_zones: [
       { name: 'nova', resource: 'network', state: 'available' },

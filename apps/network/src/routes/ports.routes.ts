@@ -89,7 +89,11 @@ export function portsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
       for (const input of inputs) out.push(await createPortTx(tx, input, c.isAdmin));
       return out;
     });
-    for (const p of records) ctx.sync.request('port', p.id);
+    for (const p of records) {
+      // the create may have made the project's default security group: OVN needs its port group too
+      for (const sg of p.securityGroupIds) ctx.sync.request('security_group', sg);
+      ctx.sync.request('port', p.id);
+    }
     const vs = records.map(view(c));
     return reply.code(201).send(bulk ? { ports: vs } : { port: vs[0] });
   });

@@ -66,6 +66,9 @@ export function securityGroupsRoutes(app: FastifyInstance, ctx: NetworkContext):
     const input = parseSecurityGroup(req.body, 'create');
     const projectId = ownerOf(c, input.projectId, 'security_group');
     const tags = input.tags === undefined ? undefined : validTags(input.tags);
+    // Neutron makes the project's default group with its first group: OVN must get that one too
+    const def = await ensureDefaultSecurityGroup(ctx.db, projectId);
+    if (def.created) ctx.sync.request('security_group', def.id);
     const made = await createSecurityGroup(ctx.db, projectId, { ...input, tags });
     ctx.sync.request('security_group', made.sg.id);
     return reply.code(201).send({ security_group: securityGroupView(made.sg, made.rules) });
