@@ -1,4 +1,5 @@
 import type { ImageClient } from '@kumo/image';
+import type { NetworkClient } from '@kumo/network';
 import type { SchedulerClient } from '@kumo/scheduler';
 import type { Logger, Policy, ServiceRuntime, TokenValidator } from '@kumo/service-kit';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -22,6 +23,8 @@ export interface ComputeContext {
   policy: Policy;
   validator: TokenValidator;
   images: ImageClient;
+  /** The network service (Neutron); absent when compute runs without one (servers get no NICs). */
+  network?: NetworkClient;
   scheduler: SchedulerClient;
   agents: AgentConnector;
   tasks: TaskDispatcher;

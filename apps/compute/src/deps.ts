@@ -1,4 +1,5 @@
 import { createImageClient, type ImageClient } from '@kumo/image';
+import { createNetworkClient, type NetworkClient } from '@kumo/network';
 import { createSchedulerClient, type SchedulerClient } from '@kumo/scheduler';
 import { openServiceBase, Policy, type PolicyRules, type ServiceRuntime } from '@kumo/service-kit';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -7,6 +8,7 @@ import { createGrpcAgentConnector } from './agents/grpc.connector.js';
 import { type ComputeEnv, computeSettings } from './config.js';
 import type { ComputeContext } from './context.js';
 import * as schema from './db/schema.js';
+import { computeNetworkPolicyDefaults } from './domain/network-policy.js';
 import { computePolicyDefaults } from './domain/policy-defaults.js';
 import { serverPolicyDefaults } from './domain/server-policy.js';
 
@@ -14,6 +16,8 @@ export interface ComputeDepsOptions {
   agents?: AgentConnector;
   scheduler?: SchedulerClient;
   images?: ImageClient;
+  /** null: no network service (tests of compute alone; 'auto' networks then mean none). */
+  network?: NetworkClient | null;
   policyOverrides?: PolicyRules;
   poolMax?: number;
 }
@@ -42,9 +46,13 @@ export async function createComputeContext(
     db: drizzle(base.pool, { schema }),
     pool: base.pool,
     redis: base.redis,
-    policy: new Policy({ ...computePolicyDefaults, ...serverPolicyDefaults }, opts.policyOverrides),
+    policy: new Policy(
+      { ...computePolicyDefaults, ...serverPolicyDefaults, ...computeNetworkPolicyDefaults },
+      opts.policyOverrides,
+    ),
     validator: base.validation.validator,
     images: opts.images ?? createImageClient(rt.urls.image),
+    ...(opts.network === null ? {} : { network: opts.network ?? createNetworkClient(rt.urls.network) }),
     scheduler,
     agents,
   };

@@ -14,6 +14,13 @@ import {
 import { type IdentityHarness, startIdentity, testServiceRuntime } from '@kumo/identity/testing';
 import { createImageService, type ImageService, imageConfigSchema, imageMigrations } from '@kumo/image';
 import {
+  createNetworkService,
+  type NetworkService,
+  type NetworkSync,
+  networkConfigSchema,
+  networkMigrations,
+} from '@kumo/network';
+import {
   createSchedulerService,
   type SchedulerService,
   schedulerConfigSchema,
@@ -54,6 +61,8 @@ export interface ComputeHarness {
   identity: IdentityHarness;
   image: ImageService;
   scheduler: SchedulerService;
+  /** The network service (listening at rt.urls.network) when started with `network`. */
+  network: NetworkService | undefined;
   app: FastifyInstance;
   ctx: ComputeContext;
   rt: ServiceRuntime;
@@ -99,27 +108,47 @@ export async function startCompute(
     env?: Record<string, string>;
     /** Listen on a loopback port too (for real HTTP clients). */
     listen?: boolean;
+    /**
+     * Run the network service too (real, on a loopback port; compute calls it over HTTP). Without it
+     * compute has no network client: servers boot without NICs ('auto' means none).
+     */
+    network?: boolean | { sync?: NetworkSync };
   } = {},
 ): Promise<ComputeHarness> {
   if (opts.agents === 'libvirt')
     throw new Error('startCompute: libvirt agents are not wired in the harness yet');
   const identity = await startIdentity();
   const home = mkdtempSync(join(tmpdir(), 'kumo-compute-'));
-  const db = await createTestDatabase([computeMigrations, imageMigrations, schedulerMigrations]);
+  const db = await createTestDatabase([
+    computeMigrations,
+    imageMigrations,
+    schedulerMigrations,
+    ...(opts.network ? [networkMigrations] : []),
+  ]);
   const redis = await createTestRedis();
-  const [imagePort, schedulerPort] = [await freePort(), await freePort()];
+  const [imagePort, schedulerPort, networkPort] = [await freePort(), await freePort(), await freePort()];
   const rt: ServiceRuntime = testServiceRuntime(identity, {
     service: 'compute-test',
     databaseUrl: db.url,
     redisPrefix: redis.prefix,
     home: home,
-    urls: { image: `http://127.0.0.1:${imagePort}`, scheduler: `http://127.0.0.1:${schedulerPort}` },
+    urls: {
+      image: `http://127.0.0.1:${imagePort}`,
+      scheduler: `http://127.0.0.1:${schedulerPort}`,
+      network: `http://127.0.0.1:${networkPort}`,
+    },
   });
   const env = opts.env ?? {};
   const scheduler = await createSchedulerService(rt, schedulerConfigSchema.parse(env));
   const image = await createImageService(rt, imageConfigSchema.parse(env));
   await scheduler.app.listen({ port: schedulerPort, host: '127.0.0.1' });
   await image.app.listen({ port: imagePort, host: '127.0.0.1' });
+  let network: NetworkService | undefined;
+  if (opts.network) {
+    const sync = typeof opts.network === 'object' ? opts.network.sync : undefined;
+    network = await createNetworkService(rt, networkConfigSchema.parse(env), sync ? { sync } : {});
+    await network.app.listen({ port: networkPort, host: '127.0.0.1' });
+  }
 
   const agents = createInProcessAgentConnector(new Map());
   const hosts: FakeHost[] = [];
@@ -149,7 +178,10 @@ export async function startCompute(
   }, 5_000);
   beat.unref();
 
-  const compute = await createComputeService(rt, computeConfigSchema.parse(env), { agents });
+  const compute = await createComputeService(rt, computeConfigSchema.parse(env), {
+    agents,
+    ...(network ? {} : { network: null }),
+  });
   await compute.app.ready();
   let computeUrl: string | undefined;
   if (opts.listen) {
@@ -192,6 +224,7 @@ export async function startCompute(
     identity,
     image,
     scheduler,
+    network,
     app: compute.app,
     ctx: compute.ctx,
     rt,
@@ -208,6 +241,7 @@ export async function startCompute(
     async close() {
       clearInterval(beat);
       await compute.close();
+      await network?.close();
       await image.close();
       await scheduler.close();
       await redis.cleanup();

@@ -278,6 +278,7 @@ async function open(
     images,
     scheduler: createSchedulerClient(schedulerUrl, () => rt.serviceToken()),
     poolMax: 40,
+    network: null,
   });
   opened.push(() => base.close());
   const ctx = base.ctx;

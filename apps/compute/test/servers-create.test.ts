@@ -159,7 +159,7 @@ describe('POST /servers', () => {
       [{ ...good, min_count: 3, max_count: 2 }, /min_count must be <= max_count/],
       [
         { ...good, networks: [{ uuid: '6b1f3a9e-1d4e-4f0a-9c55-0a0a0a0a0a0a' }] },
-        /networks are not available yet/,
+        /Networks are not available: this cloud runs without a network service/,
       ],
       [{ ...good, networks: [{ uuid: 'bad' }] }, /network uuid/],
       [{ ...good, networks: 'some' }, /networks/],

@@ -130,6 +130,7 @@ export async function startServersFixture(
     agents,
     scheduler: scheduler as unknown as ComputeContext['scheduler'],
     images: imageClient as unknown as ComputeContext['images'],
+    network: null,
   });
   const dispatched: string[] = [];
   const ctx: ComputeContext = { ...base.ctx, tasks: { dispatch: async (id) => void dispatched.push(id) } };

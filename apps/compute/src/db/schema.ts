@@ -108,7 +108,13 @@ export const servers = compute.table(
     availabilityZone: text('availability_zone'),
     /** Requested networks: 'none' | 'auto' | a JSON list (network issue). */
     networks: jsonb('networks').$type<unknown>().notNull().default(sql`'"none"'::jsonb`),
+    /** Nova's `addresses` (network name → IPs), cached from the server's ports (server_interfaces). */
     addresses: jsonb('addresses').$type<Record<string, unknown[]>>().notNull().default({}),
+    /** The security groups the server's ports get (names as requested; Nova's `security_groups`). */
+    securityGroups: jsonb('security_groups')
+      .$type<{ name: string }[]>()
+      .notNull()
+      .default(sql`'[{"name": "default"}]'::jsonb`),
     vmState: text('vm_state').notNull(),
     taskState: text('task_state'),
     powerState: integer('power_state').notNull().default(0),
@@ -281,4 +287,29 @@ export const serverTasks = compute.table(
     index('server_tasks_state_idx').on(t.state, t.createdAt).where(sql`state IN ('pending', 'running')`),
     index('server_tasks_server_idx').on(t.serverId),
   ],
+);
+
+/**
+ * A server's network interfaces: one Neutron port each. `createdByNova` ports
+ * are deleted with the server (or the interface); the others (given by the
+ * user) are only unbound. `portReleased` is set once the port was deleted or
+ * unbound while the row waits for the host's VIF to go (a host that is down).
+ */
+export const serverInterfaces = compute.table(
+  'server_interfaces',
+  {
+    serverId: uuid('server_id')
+      .notNull()
+      .references(() => servers.id, { onDelete: 'cascade' }),
+    portId: text('port_id').notNull(),
+    networkId: text('network_id').notNull(),
+    mac: text('mac').notNull(),
+    createdByNova: boolean('created_by_nova').notNull(),
+    tag: text('tag'),
+    /** The NIC's place in the guest (requested order; attached ones after). */
+    position: integer('position').notNull(),
+    portReleased: boolean('port_released').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.serverId, t.portId] }), index('server_interfaces_port_idx').on(t.portId)],
 );

@@ -167,3 +167,20 @@ export async function openTasksOfServer(db: Db, serverId: string): Promise<Serve
     .where(and(eq(serverTasks.serverId, serverId), inArray(serverTasks.state, ['pending', 'running'])))
     .orderBy(asc(serverTasks.createdAt));
 }
+
+/** Wait until a task is done or failed (polling its row); 'timeout' after `timeoutMs`. */
+export async function waitForTask(
+  db: Db,
+  id: string,
+  timeoutMs: number,
+  pollMs = 25,
+): Promise<'done' | 'failed' | 'timeout'> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await loadTask(db, id);
+    if (!row) return 'failed';
+    if (row.state === 'done' || row.state === 'failed') return row.state;
+    if (Date.now() >= until) return 'timeout';
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -21,6 +21,8 @@ export const SERVER_TASK_KINDS = [
   'confirm_resize',
   'revert_resize',
   'create_image',
+  'attach_interface',
+  'detach_interface',
 ] as const;
 export type ServerTaskKind = (typeof SERVER_TASK_KINDS)[number];
 
@@ -41,6 +43,8 @@ export const taskParams = {
     /** Scheduler hints: `group` is the server group id (also in servers.server_group_id). */
     forceHost: z.string().optional(),
     adminPass: z.string().optional(),
+    /** The security groups (ids) of the ports compute creates; absent: the project's default group. */
+    securityGroupIds: z.array(z.string()).optional(),
   }),
   delete: z.object({}),
   start: z.object({}),
@@ -61,6 +65,12 @@ export const taskParams = {
     /** createBackup: once uploaded, only the newest `rotation` backups of this type of the server are kept. */
     backup: z.object({ type: z.string(), rotation: z.number().int().min(0) }).optional(),
   }),
+  /**
+   * Hot-plug a port the API checked (and created, for a network: createdByNova): the worker binds it to the
+   * server's host, plugs the VIF and attaches it to the domain; a failure deletes/unbinds it again.
+   */
+  attach_interface: z.object({ portId: z.string(), createdByNova: z.boolean(), tag: z.string().optional() }),
+  detach_interface: z.object({ portId: z.string() }),
 } satisfies Record<ServerTaskKind, z.ZodType>;
 
 export type TaskParams<K extends ServerTaskKind> = z.infer<(typeof taskParams)[K]>;

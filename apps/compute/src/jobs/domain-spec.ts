@@ -2,6 +2,15 @@ import { createHash } from 'node:crypto';
 import * as P from '@kumo/agent-proto';
 import type { ServerRow } from '../db/worker.repo.js';
 import type { FlavorSnapshot } from '../domain/server-record.js';
+import { type GuestNic, networkData } from './network-data.js';
+
+/** A server's NICs as the domain plugs them and the config drive describes them (guest order). */
+export interface GuestNetwork {
+  interfaces: P.DomainInterface[];
+  nics: GuestNic[];
+}
+
+export const NO_NETWORK: GuestNetwork = { interfaces: [], nics: [] };
 
 /** The fields of a Glance v2 image the sagas read; custom properties are top-level keys. */
 export interface GlanceImage {
@@ -65,7 +74,11 @@ function decodeUserData(b64: string | null): string | undefined {
  * The config drive: always attached (like Nova's force_config_drive), so a
  * guest finds its hostname, keys and user data without a metadata service.
  */
-export function configDrive(s: ServerRow, meta: Record<string, string>): P.ConfigDrive {
+export function configDrive(
+  s: ServerRow,
+  meta: Record<string, string>,
+  net: GuestNetwork = NO_NETWORK,
+): P.ConfigDrive {
   const metaData = {
     uuid: s.id,
     name: s.name,
@@ -76,13 +89,13 @@ export function configDrive(s: ServerRow, meta: Record<string, string>): P.Confi
     public_keys: s.keyName && s.keyData ? { [s.keyName]: s.keyData } : {},
     ...(s.keyName && s.keyData ? { keys: [{ name: s.keyName, type: 'ssh', data: s.keyData }] } : {}),
     meta,
-    devices: [],
+    devices: devicesOf(net),
     random_seed: seedOf(s),
   };
   return {
     metaDataJson: JSON.stringify(metaData),
     userData: decodeUserData(s.userData),
-    networkDataJson: JSON.stringify({ links: [], networks: [], services: [] }),
+    networkDataJson: JSON.stringify(networkData(net.nics)),
   };
 }
 
@@ -93,12 +106,20 @@ const archOf: Record<string, P.Arch> = {
   arm64: P.Arch.AARCH64,
 };
 
-/** The agent's DomainSpec for a server with `flavor` (root disk + config drive; no NICs until the network issue). */
+/** Device tags of the NICs (meta_data.json `devices`): the ones requested with a `tag`. */
+function devicesOf(net: GuestNetwork): Record<string, unknown>[] {
+  return net.nics.flatMap((nic) =>
+    nic.tag ? [{ type: 'nic', bus: 'pci', mac: nic.port.mac_address, tags: [nic.tag] }] : [],
+  );
+}
+
+/** The agent's DomainSpec for a server with `flavor`: root disk, its NICs and the config drive. */
 export function domainSpec(
   s: ServerRow,
   flavor: FlavorSnapshot,
   props: Record<string, string>,
   meta: Record<string, string>,
+  net: GuestNetwork = NO_NETWORK,
 ): P.DomainSpec {
   const arch = props.hw_architecture ?? props.architecture;
   const properties = Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith('hw_')));
@@ -118,8 +139,8 @@ export function domainSpec(
         boot: true,
       },
     ],
-    interfaces: [],
-    configDrive: configDrive(s, meta),
+    interfaces: net.interfaces,
+    configDrive: configDrive(s, meta, net),
     properties,
   };
 }

@@ -6,6 +6,7 @@ import { SagaRun, StepFailed, Superseded, type WorkerContext } from './saga-run.
 import { buildSaga } from './sagas/build.saga.js';
 import { createImageSaga } from './sagas/create-image.saga.js';
 import { deleteSaga } from './sagas/delete.saga.js';
+import { attachInterfaceSaga, detachInterfaceSaga } from './sagas/interface.saga.js';
 import {
   pauseSaga,
   rebootSaga,
@@ -34,6 +35,8 @@ const SAGAS: Record<Exclude<ServerTaskKind, 'delete'>, Saga> = {
   confirm_resize: confirmResizeSaga,
   revert_resize: revertResizeSaga,
   create_image: createImageSaga,
+  attach_interface: attachInterfaceSaga,
+  detach_interface: detachInterfaceSaga,
 };
 
 /** Kinds whose failure leaves the server in ERROR with a fault (the others go back to where they were). */

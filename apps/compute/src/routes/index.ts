@@ -9,6 +9,9 @@ import { hypervisorRoutes } from './hypervisors.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { keypairRoutes } from './keypairs.routes.js';
 import { limitRoutes } from './limits.routes.js';
+import { novaFloatingIpRoutes } from './nova-floating-ips.routes.js';
+import { novaNetworkRoutes } from './nova-networks.routes.js';
+import { novaSecurityGroupRoutes } from './nova-security-groups.routes.js';
 import { quotaRoutes } from './quotas.routes.js';
 import { serverGroupRoutes } from './server-groups.routes.js';
 import { serverRoutes } from './servers.routes.js';
@@ -33,4 +36,7 @@ export function computeRoutes(app: FastifyInstance, ctx: ComputeContext): void {
   adminRoutes(app, ctx);
   serverRoutes(app, ctx);
   imageRoutes(app, ctx);
+  novaSecurityGroupRoutes(app, ctx);
+  novaFloatingIpRoutes(app, ctx);
+  novaNetworkRoutes(app, ctx);
 }

@@ -5,6 +5,7 @@ import { usageFor } from '../db/quota-usage.repo.js';
 import { countServerGroups } from '../db/server-groups.repo.js';
 import { q } from '../http/nova-request.js';
 import { absoluteLimitsView } from '../views/quotas.view.js';
+import { networkUsage, withNetworkLimits } from './quota-network.js';
 import { allLimits } from './quotas.routes.js';
 
 /** `GET /limits`: the caller's project's absolute limits and usage (an admin may name `tenant_id`). */
@@ -16,13 +17,22 @@ export function limitRoutes(app: FastifyInstance, ctx: ComputeContext): void {
     ctx.policy.authorize('os_compute_api:limits', t, { project_id: projectId });
     if (other !== undefined && other !== t.project?.id)
       ctx.policy.authorize('os_compute_api:limits:other_project', t, { project_id: projectId });
-    const [limits, servers, serverGroups] = await Promise.all([
-      allLimits(ctx, projectId),
+    const [limits, servers, serverGroups, net] = await Promise.all([
+      allLimits(ctx, projectId).then((l) => withNetworkLimits(ctx, req, projectId, l)),
       usageFor(ctx.db, projectId),
       countServerGroups(ctx.db, projectId),
+      networkUsage(ctx, req, projectId),
     ]);
     return {
-      limits: { rate: [], absolute: absoluteLimitsView(req, limits, { ...servers, serverGroups }) },
+      limits: {
+        rate: [],
+        absolute: absoluteLimitsView(req, limits, {
+          ...servers,
+          serverGroups,
+          securityGroups: net.security_groups ?? 0,
+          floatingIps: net.floating_ips ?? 0,
+        }),
+      },
     };
   });
 }

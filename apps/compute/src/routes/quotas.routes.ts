@@ -23,6 +23,7 @@ import {
   quotaSetView,
 } from '../views/quotas.view.js';
 import { novaBool } from './flavors.schemas.js';
+import { networkUsage, resetNetworkLimits, setNetworkLimits, withNetworkLimits } from './quota-network.js';
 
 type ProjectParams = { Params: { project_id: string } };
 
@@ -119,13 +120,19 @@ export function quotaRoutes(app: FastifyInstance, ctx: ComputeContext): void {
 
   app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req) => {
     authorize(req, 'show');
-    const limits = await allLimits(ctx, req.params.project_id);
+    const limits = await withNetworkLimits(
+      ctx,
+      req,
+      req.params.project_id,
+      await allLimits(ctx, req.params.project_id),
+    );
     return { quota_set: { id: req.params.project_id, ...quotaSetView(req, limits) } };
   });
 
   app.get<ProjectParams>('/v2.1/os-quota-sets/:project_id/defaults', async (req) => {
     authorize(req, 'defaults');
-    const defaults = await classDefaults(ctx.db, { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS });
+    const stored = await classDefaults(ctx.db, { ...ctx.settings.quotaDefaults, ...LEGACY_QUOTA_DEFAULTS });
+    const defaults = await withNetworkLimits(ctx, req, req.params.project_id, stored, 'defaults');
     return { quota_set: { id: req.params.project_id, ...quotaSetView(req, defaults) } };
   });
 
@@ -133,11 +140,12 @@ export function quotaRoutes(app: FastifyInstance, ctx: ComputeContext): void {
     authorize(req, 'detail');
     const t = callerOf(req);
     const pid = req.params.project_id;
-    const [limits, used] = await Promise.all([
-      allLimits(ctx, pid),
+    const [limits, used, netUsed] = await Promise.all([
+      allLimits(ctx, pid).then((l) => withNetworkLimits(ctx, req, pid, l)),
       quotaUsage(ctx, pid, t.project?.id === pid ? t.user.id : undefined),
+      networkUsage(ctx, req, pid),
     ]);
-    return { quota_set: { id: pid, ...quotaDetailView(req, limits, used) } };
+    return { quota_set: { id: pid, ...quotaDetailView(req, limits, { ...used, ...netUsed }) } };
   });
 
   app.put<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req) => {
@@ -163,12 +171,16 @@ export function quotaRoutes(app: FastifyInstance, ctx: ComputeContext): void {
       }
       await setQuotas(tx, pid, values as Record<string, number>);
     });
-    return { quota_set: quotaSetView(req, await allLimits(ctx, pid)) };
+    await setNetworkLimits(ctx, req, pid, values);
+    return {
+      quota_set: quotaSetView(req, await withNetworkLimits(ctx, req, pid, await allLimits(ctx, pid))),
+    };
   });
 
   app.delete<ProjectParams>('/v2.1/os-quota-sets/:project_id', async (req, reply) => {
     authorize(req, 'delete');
     await deleteQuotas(db, req.params.project_id);
+    await resetNetworkLimits(ctx, req.params.project_id);
     return reply.code(202).send();
   });
 }

@@ -19,6 +19,9 @@ import {
 } from '../domain/server-validation.js';
 import { atLeast } from '../http/microversion.js';
 import { baseUrl } from '../http/nova-request.js';
+import { addFixedIp, removeFixedIp } from './nova-fixed-ips.js';
+import { addFloatingIp, removeFloatingIp } from './nova-floating-ips.routes.js';
+import { changeServerGroup } from './nova-security-groups.routes.js';
 import { dispatchAll, loadServer, renderServer } from './server-common.js';
 import { consoleOutput } from './server-extras.routes.js';
 import { migrateAction } from './server-migrate.js';
@@ -329,6 +332,13 @@ const HANDLERS: Record<string, Handler> = {
   async 'os-getConsoleOutput'(ctx, req, _reply, args) {
     return consoleOutput(ctx, req, args);
   },
+
+  addSecurityGroup: (ctx, req, reply, args) => changeServerGroup(ctx, req, reply, args, 'add'),
+  removeSecurityGroup: (ctx, req, reply, args) => changeServerGroup(ctx, req, reply, args, 'remove'),
+  addFloatingIp: (ctx, req, reply, args) => addFloatingIp(ctx, req, reply, args),
+  removeFloatingIp: (ctx, req, reply, args) => removeFloatingIp(ctx, req, reply, args),
+  addFixedIp: (ctx, req, reply, args) => addFixedIp(ctx, req, reply, args),
+  removeFixedIp: (ctx, req, reply, args) => removeFixedIp(ctx, req, reply, args),
 };
 
 export function serverActionRoutes(app: FastifyInstance, ctx: ComputeContext): void {

@@ -1,11 +1,13 @@
 import { callerOf, invalid, isKumoError, KumoError, type TokenData } from '@kumo/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { ComputeContext } from '../context.js';
+import { interfacesOf } from '../db/server-interfaces.repo.js';
 import { metadataOf, tagsOf } from '../db/server-metadata.repo.js';
 import { getServer, type ServerRow } from '../db/servers.repo.js';
 import type { FlavorSnapshot } from '../domain/server-record.js';
 import { canonicalUuid, isUuid, notFoundServer } from '../domain/server-validation.js';
 import { atLeast } from '../http/microversion.js';
+import { refreshAddresses } from '../network/network-info.js';
 import { type ServerViewOpts, serverView } from '../views/servers.view.js';
 
 /** Helpers shared by the server routes: loading with tenant scoping, rendering, dispatching. */
@@ -110,6 +112,26 @@ export async function renderServer(
 ) {
   const [one] = await renderServers(ctx, req, [row], mode);
   return one!;
+}
+
+/**
+ * A server's addresses, fresh from the network service when it has interfaces
+ * (floating IPs change there without compute knowing); the cached ones when it
+ * has none or the network service does not answer.
+ */
+export async function currentAddresses(
+  ctx: ComputeContext,
+  row: ServerRow,
+): Promise<Record<string, unknown[]>> {
+  if (!ctx.network || row.deletedAt) return row.addresses;
+  const rows = await interfacesOf(ctx.db, row.id);
+  if (!rows.length) return row.addresses;
+  try {
+    return await refreshAddresses(ctx, row.id, rows);
+  } catch (err) {
+    ctx.log.warn({ err, serverId: row.id }, 'addresses not refreshed: network service unavailable');
+    return row.addresses;
+  }
 }
 
 /** Hands committed outbox tasks to the workers; a failure is logged (the outbox reconciler retries). */

@@ -1,5 +1,5 @@
 import { callerOf, forbidden, invalid } from '@kumo/service-kit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ComputeContext } from '../context.js';
 import { limitsFor } from '../db/quota-usage.repo.js';
 import {
@@ -35,6 +35,7 @@ import {
 import { atLeast } from '../http/microversion.js';
 import { baseUrl, resourceLinks } from '../http/nova-request.js';
 import { checkImage, dispatchAll, isComputeAdmin, projectOf } from './server-common.js';
+import { parseNetworks, resolveNetworks, resolveSecurityGroups } from './server-networks.js';
 
 const KNOWN = new Set([
   'name',
@@ -63,33 +64,6 @@ const KNOWN = new Set([
   'trusted_image_certificates',
 ]);
 
-/** `networks`: "none" / "auto" (required from 2.37); port/network lists wait for the network service. */
-function networksOf(req: FastifyRequest, v: unknown): 'none' | 'auto' {
-  if (v === undefined) {
-    if (atLeast(req, '2.37'))
-      throw invalid("Invalid input for field/attribute server. 'networks' is a required property");
-    return 'auto';
-  }
-  if (typeof v === 'string') {
-    if (!atLeast(req, '2.37')) throw badField('networks', v, "is not of type 'array'");
-    if (v === 'none' || v === 'auto') return v;
-    throw badField('networks', v, "is not one of ['none', 'auto']");
-  }
-  if (!Array.isArray(v)) throw badField('networks', v, "is not of type 'array', 'string'");
-  for (const n of v) {
-    if (!isObj(n)) throw badField('networks', n, "is not of type 'object'");
-    for (const k of ['uuid', 'port', 'fixed_ip', 'tag'])
-      if (n[k] !== undefined && typeof n[k] !== 'string')
-        throw badField(`networks.${k}`, n[k], "is not of type 'string'");
-    if (typeof n.uuid === 'string' && !isUuid(n.uuid))
-      throw invalid(`Bad networks format: network uuid is not in proper format (${n.uuid})`);
-    if (typeof n.port === 'string' && !isUuid(n.port))
-      throw badField('networks.port', n.port, "is not a 'uuid'");
-  }
-  if (v.length) throw invalid('networks are not available yet: use "networks": "none" or "auto".');
-  return 'none';
-}
-
 /** Only the image-backed local root disk exists until the storage service: volumes are refused. */
 function checkBlockDevices(s: Obj): void {
   for (const key of ['block_device_mapping', 'block_device_mapping_v2']) {
@@ -104,16 +78,6 @@ function checkBlockDevices(s: Obj): void {
         b.volume_id !== undefined;
       if (volume) throw invalid('Block device mappings with volumes are not available yet.');
     }
-  }
-}
-
-function securityGroupsOf(v: unknown, projectId: string): void {
-  if (v === undefined) return;
-  if (!Array.isArray(v)) throw badField('security_groups', v, "is not of type 'array'");
-  for (const g of v) {
-    if (!isObj(g) || typeof g.name !== 'string')
-      throw badField('security_groups', g, "must be an object with a 'name'");
-    if (g.name !== 'default') throw invalid(`Security group ${g.name} not found for project ${projectId}.`);
   }
 }
 
@@ -141,9 +105,8 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
     if (s.flavorRef === undefined)
       throw invalid("Invalid input for field/attribute server. 'flavorRef' is a required property");
     const flavorId = refId('flavorRef', s.flavorRef);
-    const networks = networksOf(req, s.networks);
+    const requestedNetworks = parseNetworks(req, s.networks);
     checkBlockDevices(s);
-    securityGroupsOf(s.security_groups, projectId);
     if (s.trusted_image_certificates !== undefined && s.trusted_image_certificates !== null)
       throw invalid('Trusted image certificates are not supported.');
     const minCount = s.min_count === undefined ? 1 : countField('min_count', s.min_count);
@@ -222,6 +185,9 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
       }
     }
 
+    const networks = await resolveNetworks(ctx, req, requestedNetworks, projectId, maxCount);
+    const groups = await resolveSecurityGroups(ctx, req, s.security_groups, projectId);
+
     const { metadata_items: metaLimit } = await limitsFor(ctx.db, projectId, ctx.settings.quotaDefaults, [
       'metadata_items',
     ] as const);
@@ -246,6 +212,7 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
         configDrive,
         availabilityZone: az,
         networks,
+        securityGroups: groups.names,
         vmState: 'building',
         taskState: 'scheduling',
         powerState: 0,
@@ -261,7 +228,11 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
       tags,
       groupId,
       quotaDefaults: ctx.settings.quotaDefaults,
-      buildParams: () => ({ adminPass, ...(forceHost ? { forceHost } : {}) }),
+      buildParams: () => ({
+        adminPass,
+        ...(forceHost ? { forceHost } : {}),
+        ...(groups.ids ? { securityGroupIds: groups.ids } : {}),
+      }),
     });
     await dispatchAll(ctx, req, taskIds);
 
@@ -274,7 +245,7 @@ export function serverCreateRoutes(app: FastifyInstance, ctx: ComputeContext): v
         id: first.id,
         links: resourceLinks(req, 'servers', first.id),
         'OS-DCF:diskConfig': diskConfig,
-        security_groups: [{ name: 'default' }],
+        security_groups: groups.names,
         adminPass,
       },
     };

@@ -1,8 +1,9 @@
 import { isKumoError, KumoError } from '@kumo/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeContext } from '../context.js';
+import { basicAddresses } from '../domain/server-networks.js';
 import { consoleLengthField, type Obj } from '../domain/server-validation.js';
-import { loadServer } from './server-common.js';
+import { currentAddresses, loadServer } from './server-common.js';
 
 type IdReq = FastifyRequest<{ Params: { id: string } }>;
 
@@ -63,16 +64,16 @@ export async function consoleOutput(
 export function serverExtraRoutes(app: FastifyInstance, ctx: ComputeContext): void {
   app.get('/v2.1/servers/:id/ips', async (req: IdReq) => {
     const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:ips:index');
-    return { addresses: row.addresses };
+    return { addresses: basicAddresses(await currentAddresses(ctx, row)) };
   });
 
   app.get(
     '/v2.1/servers/:id/ips/:network',
     async (req: FastifyRequest<{ Params: { id: string; network: string } }>) => {
-      const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:ips:index');
-      const addrs = row.addresses[req.params.network];
-      if (!addrs) throw new KumoError('not_found', `There is no such network: ${req.params.network}`);
-      return { [req.params.network]: addrs };
+      const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:ips:show');
+      const addrs = (await currentAddresses(ctx, row))[req.params.network];
+      if (!addrs) throw new KumoError('not_found', 'There is no such network.');
+      return basicAddresses({ [req.params.network]: addrs });
     },
   );
 

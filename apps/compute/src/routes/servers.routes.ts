@@ -15,11 +15,13 @@ import {
   requireEnvelope,
 } from '../domain/server-validation.js';
 import { atLeast } from '../http/microversion.js';
+import { virtualInterfaceRoutes } from './nova-fixed-ips.js';
 import { serverActionRoutes } from './server-actions.routes.js';
-import { dispatchAll, loadServer, renderServer } from './server-common.js';
+import { currentAddresses, dispatchAll, loadServer, renderServer } from './server-common.js';
 import { serverCreateRoutes } from './server-create.routes.js';
 import { serverExtraRoutes } from './server-extras.routes.js';
 import { serverInstanceActionRoutes } from './server-instance-actions.routes.js';
+import { serverInterfaceRoutes } from './server-interfaces.routes.js';
 import { serverListRoutes } from './server-list.routes.js';
 import { serverMetadataRoutes } from './server-metadata.routes.js';
 import { serverTagRoutes } from './server-tags.routes.js';
@@ -37,7 +39,8 @@ export function serverRoutes(app: FastifyInstance, ctx: ComputeContext): void {
 
   app.get('/v2.1/servers/:id', async (req: IdReq) => {
     const { row } = await loadServer(ctx, req, req.params.id, 'os_compute_api:servers:show');
-    return { server: await renderServer(ctx, req, row, 'show') };
+    const addresses = await currentAddresses(ctx, row);
+    return { server: await renderServer(ctx, req, { ...row, addresses }, 'show') };
   });
 
   app.put('/v2.1/servers/:id', async (req: IdReq) => {
@@ -100,6 +103,8 @@ export function serverRoutes(app: FastifyInstance, ctx: ComputeContext): void {
   serverTagRoutes(app, ctx);
   serverInstanceActionRoutes(app, ctx);
   serverExtraRoutes(app, ctx);
+  serverInterfaceRoutes(app, ctx);
+  virtualInterfaceRoutes(app, ctx);
 }
 
 const unexpected = (k: string) =>

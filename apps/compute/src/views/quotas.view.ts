@@ -56,7 +56,14 @@ export function quotaDetailView(
 export function absoluteLimitsView(
   req: FastifyRequest,
   l: Record<AnyQuota, number>,
-  used: { instances: number; cores: number; ram: number; serverGroups: number },
+  used: {
+    instances: number;
+    cores: number;
+    ram: number;
+    serverGroups: number;
+    securityGroups?: number;
+    floatingIps?: number;
+  },
 ) {
   return {
     maxTotalInstances: l.instances,
@@ -80,8 +87,8 @@ export function absoluteLimitsView(
           maxSecurityGroups: l.security_groups,
           maxSecurityGroupRules: l.security_group_rules,
           maxTotalFloatingIps: l.floating_ips,
-          totalFloatingIpsUsed: 0,
-          totalSecurityGroupsUsed: 0,
+          totalFloatingIpsUsed: used.floatingIps ?? 0,
+          totalSecurityGroupsUsed: used.securityGroups ?? 0,
         }),
   };
 }

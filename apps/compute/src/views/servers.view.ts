@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ServerRow } from '../db/servers.repo.js';
+import { basicAddresses } from '../domain/server-networks.js';
 import { serverStatus, type TaskState, type VmState } from '../domain/states.js';
 import { atLeast } from '../http/microversion.js';
 import { baseUrl, novaTime, resourceLinks } from '../http/nova-request.js';
@@ -109,6 +110,8 @@ export function serverView(req: FastifyRequest, r: ServerRow, x: ServerExtras, o
 
   const detail = o.mode === 'show' || o.mode === 'list' || atLeast(req, '2.75');
   if (detail) Object.assign(out, detailFields(req, r, o));
+  // the OS-EXT-IPS keys belong to the detail views (Nova's extend_address)
+  else out.addresses = basicAddresses(r.addresses);
   if (o.mode !== 'list' && atLeast(req, '2.71')) out.server_groups = r.serverGroupId ? [r.serverGroupId] : [];
   if (o.mode === 'rebuild') {
     if (atLeast(req, '2.54')) out.key_name = r.keyName;
@@ -123,7 +126,7 @@ export function serverView(req: FastifyRequest, r: ServerRow, x: ServerExtras, o
 function detailFields(req: FastifyRequest, r: ServerRow, o: ServerViewOpts): Record<string, unknown> {
   const out: Record<string, unknown> = {
     key_name: r.keyName,
-    security_groups: [{ name: 'default' }],
+    security_groups: r.securityGroups,
     'OS-EXT-AZ:availability_zone': r.availabilityZone ?? '',
     'OS-SRV-USG:launched_at': novaTime(r.launchedAt),
     'OS-SRV-USG:terminated_at': novaTime(r.terminatedAt),

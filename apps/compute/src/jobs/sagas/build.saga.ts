@@ -1,5 +1,6 @@
 import type { ScheduleBody } from '@kumo/scheduler';
 import { metadataOf, patchServer, serverGroupOf } from '../../db/worker.repo.js';
+import { requestedNics } from '../../domain/server-networks.js';
 import { POWER } from '../../domain/states.js';
 import {
   domainSpec,
@@ -11,12 +12,13 @@ import {
 } from '../domain-spec.js';
 import { type SagaRun, StepFailed } from '../saga-run.js';
 import { ensureImageOnHost, fetchImage } from './image-steps.js';
+import { allocateNetworks, plugVifs } from './network-steps.js';
 
 type GroupPolicy = NonNullable<ScheduleBody['group']>['policy'];
 
 /**
- * Boot: claim → host → image cached → root disk → domain (with config drive)
- * → start → ACTIVE. Every agent call is an `ensure…`, so a re-run after a crash
+ * Boot: claim → host → ports created/bound (networking) → image cached → root
+ * disk → VIFs plugged → domain (NICs, config drive) → start → ACTIVE. Every agent call is an `ensure…`, so a re-run after a crash
  * repeats nothing twice; each side effect registers its undo.
  */
 export async function buildSaga(run: SagaRun): Promise<void> {
@@ -63,12 +65,18 @@ export async function buildSaga(run: SagaRun): Promise<void> {
   run.undo.add('release allocation', () => ctx.scheduler.release(s.id));
 
   const { host } = placed;
+  const withNics = requestedNics(s.networks).length > 0;
   // as Nova: a server asked for no zone lands in its host's zone, and shows it
-  await run.advance('block_device_mapping', {
+  await run.advance(withNics ? 'networking' : 'block_device_mapping', {
     host,
     ...(s.availabilityZone ? {} : { availabilityZone: placed.availabilityZone ?? null }),
   });
   run.undo.add('clear host', () => patchServer(ctx.db, s.id, { host: null }));
+  if (withNics) {
+    // ports bound to the host before anything starts there (Nova allocates networks first)
+    await allocateNetworks(run, host);
+    await run.advance('block_device_mapping');
+  }
   const agent = await run.agent('ensure_image');
 
   const cached = await ensureImageOnHost(run, agent, token, image);
@@ -85,12 +93,13 @@ export async function buildSaga(run: SagaRun): Promise<void> {
   });
 
   await run.advance('spawning');
+  const net = await plugVifs(run, agent, { undo: true });
   await run.step('ensure_domain', async () => {
     const meta = await metadataOf(ctx.db, s.id);
     run.undo.add('destroy domain', () =>
       agent.compute.destroyDomain({ instanceId: s.id }, run.call(120_000)),
     );
-    await agent.compute.ensureDomain({ spec: domainSpec(run.server, flavor, props, meta) }, run.call());
+    await agent.compute.ensureDomain({ spec: domainSpec(run.server, flavor, props, meta, net) }, run.call());
   });
 
   await run.step('start', () => agent.compute.startDomain({ instanceId: s.id }, run.call()));

@@ -1,12 +1,15 @@
+import { interfacesOf } from '../../db/server-interfaces.repo.js';
 import { patchServer } from '../../db/worker.repo.js';
 import { POWER } from '../../domain/states.js';
 import { rootDiskId } from '../domain-spec.js';
 import { type SagaRun, StepFailed } from '../saga-run.js';
+import { releaseNetworks } from './network-steps.js';
 
 export type DeleteOutcome = 'done' | { retry: string };
 
 /**
- * Delete: destroy the domain, delete its disks, release the allocation, mark
+ * Delete: destroy the domain, delete its disks, remove its VIFs, delete the
+ * ports compute created and unbind the user's, release the allocation, mark
  * the server deleted. A host that does not answer does not keep the user
  * waiting: the allocation goes at once and the server shows deleted, while the
  * task stays pending and retries (with backoff) the host cleanup until the
@@ -16,6 +19,7 @@ export async function deleteSaga(run: SagaRun): Promise<DeleteOutcome> {
   const { ctx } = run;
   const s = run.server;
   let unreachable: string | undefined;
+  const nics = await interfacesOf(ctx.db, s.id);
 
   if (s.host) {
     try {
@@ -27,6 +31,10 @@ export async function deleteSaga(run: SagaRun): Promise<DeleteOutcome> {
       await run.step('delete_disks', () =>
         agent.storage.deleteDisk({ diskId: rootDiskId(s.id) }, run.call(120_000)),
       );
+      if (nics.length)
+        await run.step('unplug_vifs', async () => {
+          for (const n of nics) await agent.network.removeVif({ vifId: n.portId }, run.call(60_000));
+        });
     } catch (err) {
       if (!(err instanceof StepFailed) || !err.unreachable) throw err;
       unreachable = err.message;
@@ -35,6 +43,16 @@ export async function deleteSaga(run: SagaRun): Promise<DeleteOutcome> {
         'host unreachable: server deleted, host cleanup deferred',
       );
     }
+  }
+
+  // ports go even while the host is down (their addresses return to the pool); the rows stay until the VIFs
+  // are gone too. A network service that does not answer defers this like a host that does not.
+  let networkDown: string | undefined;
+  try {
+    await releaseNetworks(run, nics, !unreachable);
+  } catch (err) {
+    networkDown = err instanceof Error ? err.message : String(err);
+    run.log.warn({ err: networkDown }, 'network cleanup failed: server deleted, port cleanup deferred');
   }
 
   if (!s.deletedAt) {
@@ -49,7 +67,8 @@ export async function deleteSaga(run: SagaRun): Promise<DeleteOutcome> {
     });
     await run.reload();
   }
-  return unreachable ? { retry: unreachable } : 'done';
+  const retry = unreachable ?? networkDown;
+  return retry ? { retry } : 'done';
 }
 
 async function releaseAllocation(run: SagaRun): Promise<void> {

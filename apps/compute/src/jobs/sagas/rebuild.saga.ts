@@ -3,6 +3,7 @@ import { POWER } from '../../domain/states.js';
 import { domainSpec, imageProperties, rootDiskBytes, rootDiskId } from '../domain-spec.js';
 import type { SagaRun } from '../saga-run.js';
 import { ensureImageOnHost, fetchImage } from './image-steps.js';
+import { plugVifs } from './network-steps.js';
 import { stopDomain } from './power.saga.js';
 
 /**
@@ -32,10 +33,11 @@ export async function rebuildSaga(run: SagaRun): Promise<void> {
       run.call(),
     );
   });
+  const net = await plugVifs(run, agent, { undo: false });
   await run.step('ensure_domain', async () => {
     const meta = await metadataOf(ctx.db, run.serverId);
     await agent.compute.ensureDomain(
-      { spec: domainSpec(run.server, flavor, imageProperties(image), meta) },
+      { spec: domainSpec(run.server, flavor, imageProperties(image), meta, net) },
       run.call(),
     );
   });

@@ -8,10 +8,12 @@ import {
   flavorResources,
   GiB,
   type GlanceImage,
+  type GuestNetwork,
   imageProperties,
   rootDiskId,
 } from '../domain-spec.js';
 import type { SagaRun } from '../saga-run.js';
+import { plugVifs } from './network-steps.js';
 import { stopDomain } from './power.saga.js';
 
 /** The boot image's properties, or none when the image is gone (they only tune the domain). */
@@ -55,11 +57,13 @@ async function redefine(
   agent: AgentPort,
   flavor: FlavorSnapshot,
   start: boolean,
+  known?: GuestNetwork,
 ): Promise<void> {
   const props = await bootImageProps(run);
+  const net = known ?? (await plugVifs(run, agent, { undo: false }));
   await run.step('ensure_domain', async () => {
     const meta = await metadataOf(run.ctx.db, run.serverId);
-    await agent.compute.ensureDomain({ spec: domainSpec(run.server, flavor, props, meta) }, run.call());
+    await agent.compute.ensureDomain({ spec: domainSpec(run.server, flavor, props, meta, net) }, run.call());
   });
   if (start)
     await run.step('start', () => agent.compute.startDomain({ instanceId: run.serverId }, run.call()));
@@ -106,12 +110,13 @@ export async function resizeSaga(run: SagaRun): Promise<void> {
   }
   await run.advance('resize_finish');
   const props = await bootImageProps(run);
+  const net = await plugVifs(run, agent, { undo: false });
   run.undo.add('restore domain', async () => {
     const meta = await metadataOf(run.ctx.db, run.serverId);
     await agent.compute.stopDomain({ instanceId: run.serverId, force: true }, run.call());
-    await agent.compute.ensureDomain({ spec: domainSpec(run.server, old, props, meta) }, run.call());
+    await agent.compute.ensureDomain({ spec: domainSpec(run.server, old, props, meta, net) }, run.call());
   });
-  await redefine(run, agent, next, wasRunning);
+  await redefine(run, agent, next, wasRunning, net);
   await setMigrationStatus(run.ctx.db, run.task.id, 'finished');
   await run.settle({
     vmState: 'resized',
