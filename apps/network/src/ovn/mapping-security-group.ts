@@ -1,38 +1,14 @@
 import { ovsMap } from '@kumo/ovsdb';
 import { cidrString, parseIpOrCidr } from '../domain/ip.js';
+import { PROTOCOL_NUMBERS } from '../domain/security-group-rule-input.js';
 import type { SecurityGroupModel, SecurityGroupRuleModel } from './model.js';
 import { type DesiredRow, PG_DROP, pgName } from './nb-rows.js';
 
 export const ACL_PRIORITY_ALLOW = 1002;
 export const ACL_PRIORITY_DROP = 1001;
 
-/** Neutron's IP protocol names → numbers (neutron_lib IP_PROTOCOL_MAP, plus the legacy `icmpv6`). */
-export const IP_PROTOCOLS: Readonly<Record<string, number>> = {
-  ah: 51,
-  dccp: 33,
-  egp: 8,
-  esp: 50,
-  gre: 47,
-  hopopt: 0,
-  icmp: 1,
-  icmpv6: 58,
-  igmp: 2,
-  ipip: 4,
-  'ipv6-encap': 41,
-  'ipv6-frag': 44,
-  'ipv6-icmp': 58,
-  'ipv6-nonxt': 59,
-  'ipv6-opts': 60,
-  'ipv6-route': 43,
-  ospf: 89,
-  pgm: 113,
-  rsvp: 46,
-  sctp: 132,
-  tcp: 6,
-  udp: 17,
-  udplite: 136,
-  vrrp: 112,
-};
+/** Neutron's IP protocol names → numbers: one table, the API's. */
+export const IP_PROTOCOLS = PROTOCOL_NUMBERS;
 
 const TRANSPORT: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
 
