@@ -185,7 +185,7 @@ test_guest_on_network() {
   check "server add floating ip" os_demo server add floating ip "vm-$SUFFIX" "$fip"
   check "this host reaches the guest's web server through the floating IP" wait_for 60 \
     curl -sf --max-time 3 "http://$fip/"
-  check "ping the floating IP (icmp allowed)" ping -c 1 -W 3 "$fip"
+  check "ping the floating IP (icmp allowed)" busybox ping -c 1 -W 3 "$fip"
   check "delete the tcp 80 rule" os_demo security group rule delete "$web_rule"
   check "the web server is no longer reachable" wait_for 20 sh -c "! curl -sf --max-time 2 http://$fip/"
   check "add it again" os_demo security group rule create --protocol tcp --dst-port 80 "$sg"

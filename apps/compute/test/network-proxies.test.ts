@@ -104,6 +104,14 @@ describe('os-security-groups and os-security-group-rules', () => {
     expect((await call('GET', `/v2.1/os-security-groups/${sg.id}`)).statusCode).toBe(404);
   });
 
+  it('keeps a name with leading and trailing spaces as given (Nova checks it stripped)', async () => {
+    const name = ' spaced group ';
+    const r = await call('POST', '/v2.1/os-security-groups', { security_group: { name, description: '' } });
+    expect(r.json().security_group.name).toBe(name);
+    const id = r.json().security_group.id;
+    expect((await call('GET', `/v2.1/os-security-groups/${id}`)).json().security_group.name).toBe(name);
+  });
+
   it('refuses bad input as Nova does', async () => {
     const missing = 'f3c3e0f2-0000-4000-8000-000000000003';
     const sg = (

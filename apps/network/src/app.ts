@@ -10,6 +10,7 @@ import { quotasRoutes } from './routes/quotas.routes.js';
 import { routersRoutes } from './routes/routers.routes.js';
 import { securityGroupRulesRoutes } from './routes/security-group-rules.routes.js';
 import { securityGroupsRoutes } from './routes/security-groups.routes.js';
+import { subnetpoolsRoutes } from './routes/subnetpools.routes.js';
 import { subnetsRoutes } from './routes/subnets.routes.js';
 import { tagsRoutes } from './routes/tags.routes.js';
 
@@ -42,6 +43,7 @@ export function buildNetworkApp(ctx: NetworkContext, opts: NetworkAppOptions): F
   metaRoutes(app, ctx);
   networksRoutes(app, ctx);
   subnetsRoutes(app, ctx);
+  subnetpoolsRoutes(app, ctx);
   portsRoutes(app, ctx);
   tagsRoutes(app, ctx);
   quotasRoutes(app, ctx);

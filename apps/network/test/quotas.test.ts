@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NetworkHarness, startNetwork } from './harness.js';
 
@@ -103,5 +104,33 @@ describe('quotas', () => {
       (await h.call('POST', '/v2.0/ports', { token: x.token, body: { port: { network_id: n.network.id } } }))
         .statusCode,
     ).toBe(409);
+  });
+
+  it('router gateway and floating IP ports belong to no project and count against no quota', async () => {
+    // a port quota of 0 for the empty project id: gateway/FIP ports would hit it if they were counted
+    await h.service.ctx.db.execute(
+      sql`INSERT INTO network.quotas (project_id, resource, "limit") VALUES ('', 'port', 0)`,
+    );
+    const a = h.adminToken;
+    const ext = (
+      await h.call('POST', '/v2.0/networks', { token: a, body: { network: { 'router:external': true } } })
+    ).json() as { network: { id: string } };
+    await h.call('POST', '/v2.0/subnets', {
+      token: a,
+      body: { subnet: { network_id: ext.network.id, cidr: '203.0.113.0/24', ip_version: 4 } },
+    });
+    const r = (await h.call('POST', '/v2.0/routers', { token: t.token, body: { router: {} } })).json() as {
+      router: { id: string };
+    };
+    const gw = await h.call('PUT', `/v2.0/routers/${r.router.id}`, {
+      token: t.token,
+      body: { router: { external_gateway_info: { network_id: ext.network.id } } },
+    });
+    expect(gw.statusCode).toBe(200);
+    const fip = await h.call('POST', '/v2.0/floatingips', {
+      token: t.token,
+      body: { floatingip: { floating_network_id: ext.network.id } },
+    });
+    expect(fip.statusCode).toBe(201);
   });
 });

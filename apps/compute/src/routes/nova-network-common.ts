@@ -42,8 +42,9 @@ export async function proxied<T>(p: Promise<T>, notFound?: () => KumoError): Pro
 /** Nova's check of a security group name or description: a string, stripped, at most 255 characters. */
 export function sgProperty(v: unknown, what: 'name' | 'description', min: number): string {
   if (typeof v !== 'string') throw invalid(`Security group ${what} is not a string or unicode`);
+  // Nova checks the stripped value but keeps the one it was given (Tempest sends ' name ')
   const s = v.trim();
   if (s.length < min || s.length > 255)
     throw invalid(`Security group ${what} should be between ${min} and 255 characters.`);
-  return s;
+  return v;
 }

@@ -4,6 +4,7 @@ import type { Executor, NetworkTx } from './database.js';
 import { isAutoAddress } from './fixed-ips.repo.js';
 import type { ListSpec } from './list.repo.js';
 import { ipAllocations, networks, ports, type SubnetRow, subnets } from './schema.js';
+import { subnetpoolAllocations } from './schema-subnetpools.js';
 
 export type { SubnetRow };
 
@@ -105,7 +106,19 @@ export const subnetListSpec: ListSpec = {
     enable_dhcp: { type: 'bool', column: subnets.enableDhcp },
     ipv6_ra_mode: { type: 'string', column: subnets.ipv6RaMode },
     ipv6_address_mode: { type: 'string', column: subnets.ipv6AddressMode },
-    subnetpool_id: { type: 'string', filter: (vs) => (vs.includes('') ? undefined : sql`false`) },
+    subnetpool_id: {
+      type: 'string',
+      sort: false,
+      filter: (vs) => {
+        const ids = vs.filter((v) => v !== '') as string[];
+        const alloc = sql`SELECT ${subnetpoolAllocations.subnetId} FROM ${subnetpoolAllocations}`;
+        const some = ids.length
+          ? sql`${subnets.id} IN (${alloc} WHERE ${inArray(subnetpoolAllocations.subnetpoolId, ids)})`
+          : undefined;
+        const none = vs.includes('') ? sql`${subnets.id} NOT IN (${alloc})` : undefined;
+        return or(some, none) ?? sql`false`;
+      },
+    },
     segment_id: { type: 'string', filter: (vs) => (vs.includes('') ? undefined : sql`false`) },
     revision_number: { type: 'int', column: subnets.revisionNumber },
     created_at: { type: 'string', column: subnets.createdAt, filter: () => undefined },

@@ -6,6 +6,8 @@ import { visiblePorts } from './ports.repo.js';
 import { networks, ports, subnets } from './schema.js';
 import { floatingIps, routers } from './schema-l3.js';
 import { securityGroups } from './schema-security.js';
+import { subnetpools } from './schema-subnetpools.js';
+import { visibleSubnetpools } from './subnetpools.repo.js';
 import { visibleSubnets } from './subnets.repo.js';
 
 /** A tagged collection: its table, standard columns and who sees its rows. */
@@ -80,6 +82,13 @@ export const TAGGED: Record<string, Tagged> = {
     notFoundType: 'RouterNotFound',
     singular: 'Router',
     visible: own(routers.projectId),
+  },
+  subnetpools: {
+    table: subnetpools,
+    ...cols(subnetpools),
+    notFoundType: 'SubnetPoolNotFound',
+    singular: 'Subnet pool',
+    visible: visibleSubnetpools,
   },
   floatingips: {
     table: floatingIps,

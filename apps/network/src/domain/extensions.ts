@@ -101,6 +101,7 @@ export const EXTENSIONS: readonly Extension[] = [
     'Resource revision numbers',
     'This extension will display the revision number of neutron resources.',
   ),
+  ext('tag', 'Tag support', 'Enables to set tag on resources.'),
   ext(
     'standard-attr-tag',
     'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip',
@@ -110,6 +111,12 @@ export const EXTENSIONS: readonly Extension[] = [
     'standard-attr-timestamp',
     'Resource timestamps',
     'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.',
+  ),
+  ext('subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'),
+  ext(
+    'default-subnetpools',
+    'Default Subnetpools',
+    'Provides ability to mark and use a subnetpool as the default.',
   ),
   ext(
     'stateful-security-group',

@@ -96,13 +96,10 @@ export const subnetCreateShape = {
   tenant_id: id,
   project_id: id,
   subnetpool_id: nullable(id),
+  prefixlen: int(0, 128),
   segment_id: nullable(id),
   service_types: list(str(255), 0),
-  use_default_subnetpool: (v: unknown, a: string) => {
-    if (bool(v, a))
-      throw badRequest('Invalid input for operation: subnet pools are not supported.', 'InvalidInput');
-    return false;
-  },
+  use_default_subnetpool: bool,
   tags: (v: unknown) => validTags(v),
 };
 
@@ -132,14 +129,22 @@ export function parseSubnetCreate(body: Record<string, unknown>): SubnetCreateAt
     throw badRequest("Invalid input for operation: 'ip_version' is required.", 'InvalidInput');
   if (a.ip_version !== 4 && a.ip_version !== 6)
     throw invalidAttr('ip_version', `${a.ip_version} is not in [4, 6]`);
-  if (a.cidr === undefined) {
+  const fromPool = !!a.subnetpool_id || !!a.use_default_subnetpool;
+  if (a.subnetpool_id && a.use_default_subnetpool) {
+    throw badRequest(
+      'Bad subnets request: subnetpool_id and use_default_subnetpool cannot both be specified.',
+      'BadRequest',
+    );
+  }
+  if (a.cidr === undefined && !fromPool) {
     throw badRequest(
       'Bad subnets request: a cidr must be specified in the absence of a subnet pool.',
       'BadRequest',
     );
   }
-  if (a.subnetpool_id)
-    throw badRequest('Invalid input for operation: subnet pools are not supported.', 'InvalidInput');
+  if (a.cidr !== undefined && a.prefixlen !== undefined) {
+    throw badRequest('Bad subnets request: cidr and prefixlen must not be supplied together.', 'BadRequest');
+  }
   if (a.segment_id)
     throw badRequest('Invalid input for operation: segments are not supported.', 'InvalidInput');
   return a;

@@ -1,7 +1,7 @@
 import type { SubnetRow } from '../db/schema.js';
 import { standardView } from './standard-attrs.js';
 
-export function subnetView(s: SubnetRow) {
+export function subnetView(s: SubnetRow, subnetpoolId: string | null = null) {
   return {
     id: s.id,
     name: s.name,
@@ -15,7 +15,7 @@ export function subnetView(s: SubnetRow) {
     enable_dhcp: s.enableDhcp,
     ipv6_ra_mode: s.ipv6RaMode,
     ipv6_address_mode: s.ipv6AddressMode,
-    subnetpool_id: null,
+    subnetpool_id: subnetpoolId,
     segment_id: null,
     service_types: [],
     ...standardView(s),

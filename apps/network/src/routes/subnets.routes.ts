@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NetworkContext } from '../context.js';
+import type { NetworkTx } from '../db/database.js';
 import { lockSubnetTx } from '../db/ipam.repo.js';
 import { attrTypes, listPage, sortableAttrs } from '../db/list.repo.js';
 import { getNetworkForUpdate } from '../db/networks.repo.js';
 import { checkQuotaTx } from '../db/quotas.repo.js';
 import type { SubnetRow } from '../db/schema.js';
+import {
+  allocateFromPoolTx,
+  defaultSubnetpool,
+  getSubnetpool,
+  poolIdsOfSubnets,
+  recordAllocationTx,
+  visibleSubnetpools,
+} from '../db/subnetpools.repo.js';
 import {
   deleteSubnetTx,
   getSubnet,
@@ -17,7 +26,7 @@ import {
 } from '../db/subnets.repo.js';
 import { createBodies, resourceBody } from '../domain/attrs.js';
 import { badRequest, networkNotFound, policyDenied, subnetNotFound } from '../domain/errors.js';
-import { cidrString, cidrsOverlap, parseCidr } from '../domain/ip.js';
+import { type Cidr, cidrString, cidrsOverlap, parseCidr } from '../domain/ip.js';
 import { parseListQuery, pickFields } from '../domain/list-query.js';
 import { checkRevision } from '../domain/standard-attrs.js';
 import {
@@ -31,8 +40,10 @@ import {
   defaultPools,
   parseSubnetCreate,
   parseSubnetUpdate,
+  type SubnetCreateAttrs,
 } from '../domain/subnet-input.js';
 import { subnetView } from '../domain/subnet-view.js';
+import { subnetpoolNotFound } from '../domain/subnetpool-input.js';
 import {
   type Caller,
   callerFrom,
@@ -58,6 +69,54 @@ const overlapMessage = (cidr: string, networkId: string) =>
     'InvalidInput',
   );
 
+const fromPool = (a: SubnetCreateAttrs) => !!a.subnetpool_id || !!a.use_default_subnetpool;
+
+/** Gateway, allocation pools and host routes of a new subnet with this CIDR (Neutron's 400s). */
+function shapeOf(a: SubnetCreateAttrs, cidr: Cidr) {
+  checkIpv6Modes(a.ip_version!, a.ipv6_ra_mode, a.ipv6_address_mode, cidr);
+  const gateway = checkGateway(cidr, a.gateway_ip);
+  const pools = a.allocation_pools
+    ? checkPools(cidr, a.allocation_pools, gateway)
+    : defaultPools(cidr, gateway);
+  return { gateway, pools, routes: checkRoutes(cidr, a.host_routes ?? []) };
+}
+
+async function poolIdOf(ctx: NetworkContext, subnetId: string): Promise<string | null> {
+  return (await poolIdsOfSubnets(ctx.db, [subnetId])).get(subnetId) ?? null;
+}
+
+/** The pool (named or the version's default; the caller must see it) and the CIDR it hands out. */
+async function allocateFromPool(
+  c: Caller,
+  tx: NetworkTx,
+  a: SubnetCreateAttrs,
+  siblings: Cidr[],
+  cidr: Cidr | undefined,
+): Promise<{ poolId: string; cidr: Cidr }> {
+  const scope = visibleSubnetpools(c.projectId, c.isAdmin);
+  let poolId = a.subnetpool_id;
+  if (!poolId) {
+    const dflt = await defaultSubnetpool(tx, a.ip_version!, scope);
+    if (!dflt) {
+      throw badRequest(
+        `Bad subnets request: No default subnetpool found for IPv${a.ip_version}.`,
+        'BadRequest',
+      );
+    }
+    poolId = dflt.id;
+  } else if (!(await getSubnetpool(tx, poolId, scope))) throw subnetpoolNotFound(poolId);
+  const pool = await getSubnetpool(tx, poolId);
+  if (pool && pool.ipVersion !== a.ip_version) {
+    throw badRequest(
+      `Bad subnets request: Cannot allocate IPv${a.ip_version} subnet from IPv${pool.ipVersion} subnet pool.`,
+      'BadRequest',
+    );
+  }
+  const got = await allocateFromPoolTx(tx, poolId, siblings, { cidr, prefixlen: a.prefixlen });
+  if (!got) throw subnetpoolNotFound(poolId);
+  return { poolId, cidr: got.cidr };
+}
+
 export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
   app.post('/v2.0/subnets', async (req, reply) => {
     const c = callerFrom(ctx, req);
@@ -65,18 +124,13 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
     const parsed = items.map((b) => {
       const a = parseSubnetCreate(b);
       const projectId = owningProject(c, a, 'create_subnet');
-      const cidr = checkCidr(a.cidr!, a.ip_version!);
-      checkIpv6Modes(a.ip_version!, a.ipv6_ra_mode, a.ipv6_address_mode, cidr);
-      const gateway = checkGateway(cidr, a.gateway_ip);
-      const pools = a.allocation_pools
-        ? checkPools(cidr, a.allocation_pools, gateway)
-        : defaultPools(cidr, gateway);
+      const cidr = a.cidr !== undefined ? checkCidr(a.cidr, a.ip_version!) : undefined;
       const dns = checkDns(a.dns_nameservers ?? []);
-      const routes = checkRoutes(cidr, a.host_routes ?? []);
-      return { a, projectId, cidr, gateway, pools, dns, routes };
+      // from a pool the CIDR is chosen in the transaction; its shape is checked then
+      return { a, projectId, cidr, dns, shape: cidr && !fromPool(a) ? shapeOf(a, cidr) : undefined };
     });
     const rows = await ctx.db.transaction(async (tx) => {
-      const out: SubnetRow[] = [];
+      const out: { row: SubnetRow; poolId: string | null }[] = [];
       for (const p of parsed) {
         const net = await getNetworkForUpdate(tx, p.a.network_id!);
         if (!net || !(c.isAdmin || net.projectId === c.projectId || net.shared || net.external)) {
@@ -84,38 +138,47 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
         }
         if (!c.isAdmin && net.projectId !== c.projectId) throw policyDenied('create_subnet');
         await checkQuotaTx(tx, p.projectId, 'subnet');
-        const text = cidrString(p.cidr);
-        for (const other of await subnetsOfNetwork(tx, net.id)) {
-          if (cidrsOverlap(parseCidr(other.cidr)!, p.cidr)) throw overlapMessage(text, net.id);
+        const siblings = (await subnetsOfNetwork(tx, net.id)).map((o) => parseCidr(o.cidr)!);
+        let cidr = p.cidr;
+        let poolId: string | null = null;
+        if (fromPool(p.a)) {
+          const got = await allocateFromPool(c, tx, p.a, siblings, cidr);
+          cidr = got.cidr;
+          poolId = got.poolId;
+        }
+        const shape = p.shape ?? shapeOf(p.a, cidr!);
+        const text = cidrString(cidr!);
+        for (const other of siblings) {
+          if (cidrsOverlap(other, cidr!)) throw overlapMessage(text, net.id);
         }
         const now = new Date();
-        out.push(
-          await insertSubnetTx(tx, {
-            id: randomUUID(),
-            projectId: p.projectId,
-            name: p.a.name ?? '',
-            description: p.a.description ?? '',
-            tags: p.a.tags ?? [],
-            revisionNumber: 1,
-            createdAt: now,
-            updatedAt: now,
-            networkId: net.id,
-            ipVersion: p.cidr.version,
-            cidr: text,
-            gatewayIp: p.gateway,
-            enableDhcp: p.a.enable_dhcp ?? true,
-            ipv6RaMode: p.a.ipv6_ra_mode ?? null,
-            ipv6AddressMode: p.a.ipv6_address_mode ?? null,
-            dnsNameservers: p.dns,
-            hostRoutes: p.routes,
-            allocationPools: p.pools,
-          }),
-        );
+        const row = await insertSubnetTx(tx, {
+          id: randomUUID(),
+          projectId: p.projectId,
+          name: p.a.name ?? '',
+          description: p.a.description ?? '',
+          tags: p.a.tags ?? [],
+          revisionNumber: 1,
+          createdAt: now,
+          updatedAt: now,
+          networkId: net.id,
+          ipVersion: cidr!.version,
+          cidr: text,
+          gatewayIp: shape.gateway,
+          enableDhcp: p.a.enable_dhcp ?? true,
+          ipv6RaMode: p.a.ipv6_ra_mode ?? null,
+          ipv6AddressMode: p.a.ipv6_address_mode ?? null,
+          dnsNameservers: p.dns,
+          hostRoutes: shape.routes,
+          allocationPools: shape.pools,
+        });
+        if (poolId) await recordAllocationTx(tx, row.id, poolId, text);
+        out.push({ row, poolId });
       }
       return out;
     });
-    for (const s of rows) ctx.sync.request('network', s.networkId);
-    const vs = rows.map(subnetView);
+    for (const { row } of rows) ctx.sync.request('network', row.networkId);
+    const vs = rows.map(({ row, poolId }) => subnetView(row, poolId));
     return reply.code(201).send(bulk ? { subnets: vs } : { subnet: vs[0] });
   });
 
@@ -123,12 +186,17 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
     const c = callerFrom(ctx, req);
     const q = parseListQuery(rawQueryOf(req), attrTypes(subnetListSpec), sortableAttrs(subnetListSpec));
     const page = await listPage<SubnetRow>(ctx.db, subnetListSpec, q, visibleSubnets(c.projectId, c.isAdmin));
-    return listBody(ctx, 'subnets', req, q, page.rows.map(subnetView), page.hasMore);
+    const pools = await poolIdsOfSubnets(
+      ctx.db,
+      page.rows.map((r) => r.id),
+    );
+    const vs = page.rows.map((r) => subnetView(r, pools.get(r.id) ?? null));
+    return listBody(ctx, 'subnets', req, q, vs, page.hasMore);
   });
 
   app.get<IdParams>('/v2.0/subnets/:id', async (req) => {
     const s = await visibleSubnet(ctx, callerFrom(ctx, req), req.params.id);
-    return { subnet: pickFields(subnetView(s), fieldsOf(req)) };
+    return { subnet: pickFields(subnetView(s, await poolIdOf(ctx, s.id)), fieldsOf(req)) };
   });
 
   app.put<IdParams>('/v2.0/subnets/:id', async (req) => {
@@ -137,6 +205,7 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
     const a = parseSubnetUpdate(resourceBody(req.body, 'subnet'));
     const before = await visibleSubnet(ctx, c, req.params.id);
     if (!c.isAdmin && before.projectId !== c.projectId) throw policyDenied('update_subnet');
+    const poolId = await poolIdOf(ctx, before.id);
     const row = await ctx.db.transaction(async (tx) => {
       const s = await lockSubnetTx(tx, before.id);
       if (!s) throw subnetNotFound(before.id);
@@ -150,7 +219,7 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
         ipv6_address_mode: s.ipv6AddressMode,
         tenant_id: s.projectId,
         project_id: s.projectId,
-        subnetpool_id: null,
+        subnetpool_id: poolId,
         segment_id: null,
       } as const;
       for (const [k, cur] of Object.entries(readOnly)) {
@@ -177,7 +246,7 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
     });
     if (!row) throw subnetNotFound(before.id);
     ctx.sync.request('network', row.networkId);
-    return { subnet: subnetView(row) };
+    return { subnet: subnetView(row, poolId) };
   });
 
   app.delete<IdParams>('/v2.0/subnets/:id', async (req, reply) => {
