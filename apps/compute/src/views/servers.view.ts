@@ -126,7 +126,8 @@ export function serverView(req: FastifyRequest, r: ServerRow, x: ServerExtras, o
 function detailFields(req: FastifyRequest, r: ServerRow, o: ServerViewOpts): Record<string, unknown> {
   const out: Record<string, unknown> = {
     key_name: r.keyName,
-    security_groups: r.securityGroups,
+    // Nova leaves the key out when the server is in no group (e.g. after removeSecurityGroup of the last)
+    ...(r.securityGroups.length ? { security_groups: r.securityGroups } : {}),
     'OS-EXT-AZ:availability_zone': r.availabilityZone ?? '',
     'OS-SRV-USG:launched_at': novaTime(r.launchedAt),
     'OS-SRV-USG:terminated_at': novaTime(r.terminatedAt),
