@@ -195,3 +195,30 @@ os.chmod(tmp, 0o600)
 os.replace(tmp, path)
 PY
 }
+
+# stop_network_daemons HOME [DEVICE...]: stop the OVN central and host chassis daemons a Kumo home
+# runs detached (pidfiles under HOME/ovn and HOME/agent/ovs: ovn-controller, ovs-vswitchd,
+# ovsdb-server, ovn-northd, the NB/SB servers), then delete the bridges' taps the userspace datapath
+# leaves behind (DEVICE...), and its shared ovs-netdev tap when no other ovs-vswitchd is left in this
+# network namespace. Guests' own taps stay: QEMU holds them, and the next start re-plugs them.
+stop_network_daemons() {
+  local home=$1 dir name pid dev ns other=0
+  shift
+  for dir in "$home/agent/ovs" "$home/ovn"; do
+    [[ -d "$dir" ]] || continue
+    for name in ovn-controller ovs-vswitchd ovsdb-server ovn-northd ovnnb_db ovnsb_db; do
+      [[ -s "$dir/$name.pid" ]] || continue
+      pid=$(<"$dir/$name.pid")
+      [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && stop_pid "$pid" 10
+    done
+  done
+  ns=$(readlink /proc/self/ns/net)
+  for pid in $(pgrep -x ovs-vswitchd || true); do
+    [[ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" == "$ns" ]] && other=1
+  done
+  ((other)) || set -- "$@" ovs-netdev
+  for dev in "$@"; do
+    [[ -e "/sys/class/net/$dev/tun_flags" ]] && ip link del "$dev" 2>/dev/null
+  done
+  return 0
+}

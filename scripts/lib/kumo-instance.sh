@@ -23,6 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$KUMO_REPO/scripts/lib/prereqs.sh"
 
 KI_HOME='' KI_PID='' KI_DB_NAME='' KI_REDIS_PREFIX='' KI_AGENT_DRIVER=${KI_AGENT_DRIVER:-fake}
+KI_INT_BRIDGE='' KI_EXT_BRIDGE=''
 KI_REDIS_URL=${KUMO_REDIS_URL:-redis://127.0.0.1:6379/0}
 KI_REGION=${KUMO_REGION:-RegionOne}
 
@@ -111,17 +112,6 @@ ki_remove_guests() {
   return 0
 }
 
-# OVN central and the host's OVS/ovn-controller run detached (they outlive a `kumo down` by
-# design): a disposable cloud stops every daemon whose pidfile lies under its home.
-ki_stop_daemons() {
-  local f pid
-  while IFS= read -r f; do
-    pid=$(<"$f") || continue
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && stop_pid "$pid" 10
-  done < <(find "$KI_HOME" -name '*.pid' -path '*/ov*' 2>/dev/null)
-  return 0
-}
-
 kumo_instance_cleanup() {
   local rc=$?
   set +e
@@ -135,8 +125,9 @@ kumo_instance_cleanup() {
   if [[ "$KI_AGENT_DRIVER" == libvirt && -n "$KI_DB_NAME" ]]; then
     ki_remove_guests
   fi
+  # OVN central and the host's OVS/ovn-controller run detached (they outlive `kumo down`)
   if [[ -n "$KI_HOME" && -d "$KI_HOME" ]]; then
-    ki_stop_daemons
+    stop_network_daemons "$KI_HOME" "$KI_INT_BRIDGE" "$KI_EXT_BRIDGE"
   fi
   if [[ -n "$KI_DB_NAME" ]]; then
     PGOPTIONS='-c client_min_messages=warning' psql "$KUMO_TEST_DATABASE_URL" -w -q \

@@ -58,6 +58,7 @@ describe('agent config', () => {
       ovsDir: '/srv/kumo/agent/ovs',
       ovsdb: undefined,
       datapath: 'auto',
+      integrationBridge: 'br-int',
     });
     const ovn = { KUMO_AGENT_HOST_ID: 'n', KUMO_AGENT_NETWORK_DRIVER: 'ovn' };
     expect(() => readAgentConfig(ovn)).toThrow(/KUMO_AGENT_OVN_SB/);

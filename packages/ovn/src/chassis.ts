@@ -127,7 +127,26 @@ export function chassisEnv(dir: string): NodeJS.ProcessEnv {
  */
 export async function startChassis(opts: ChassisOptions): Promise<Chassis> {
   await stopChassis(opts.dir, opts.netns);
+  if ((await resolveDatapath(opts.datapath)) === 'netdev') await waitForNamespace(opts.netns);
   return ensureChassis(opts);
+}
+
+/**
+ * One userspace datapath per network namespace: its `ovs-netdev` tap can be opened by one
+ * ovs-vswitchd only, so a second one in the same namespace gets bridges that never attach (and
+ * disturbs the first). A fresh chassis (tests, simulated hosts) waits until the namespace is free —
+ * test files starting chassis then take turns — and fails with the reason after `timeoutMs`.
+ */
+async function waitForNamespace(netns: string | undefined, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (otherVswitchdIn(netns, false)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `another ovs-vswitchd on the userspace datapath runs in ${netns ? `namespace ${netns}` : 'this network namespace'} ` +
+          '(an all-in-one Kumo? `scripts/down` stops it): only one can use a namespace',
+      );
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**
@@ -159,12 +178,12 @@ export async function stopChassis(dir: string, netns?: string): Promise<void> {
 }
 
 /** Whether another live ovs-vswitchd runs in the network namespace (`netns`, or this process'). */
-function otherVswitchdIn(netns: string | undefined): boolean {
+function otherVswitchdIn(netns: string | undefined, unknown = true): boolean {
   let want: number;
   try {
     want = statSync(netns ? `/run/netns/${netns}` : '/proc/self/ns/net').ino;
   } catch {
-    return true; // unknown: keep the shared device
+    return unknown; // unknown: keep the shared device
   }
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
