@@ -46,8 +46,27 @@ wait_port() {
 }
 
 # A TCP port nothing listens on right now.
+# A free TCP port below the kernel's ephemeral range (ip_local_port_range starts at 32768): a port
+# the kernel picked with bind(0) can be taken by any outgoing connection's source port before the
+# service listens on it (seen: EADDRINUSE once a cloud opened many connections at start).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    port = random.randint(20000, low - 1) if low > 21000 else random.randint(1024, 65535)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
+'
 }
 
 # HTTP status code of a GET (000 when nothing answers).
