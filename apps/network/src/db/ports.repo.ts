@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import {
   addressPairsNeedPortSecurity,
@@ -12,6 +12,7 @@ import {
 import { canonicalIp, canonicalMac } from '../domain/ip.js';
 import type { FilterValue } from '../domain/list-query.js';
 import { portStatusOf } from '../domain/port-view.js';
+import { newStandardAttrs } from '../domain/standard-attrs.js';
 import type { Executor, NetworkTx } from './database.js';
 import { assignFixedIpsTx, type FixedIpRequest } from './fixed-ips.repo.js';
 import { type FixedIp, fixedIpsOf } from './ipam.repo.js';
@@ -167,18 +168,10 @@ export async function createPortTx(tx: NetworkTx, input: PortCreate, isAdmin: bo
   const deviceOwner = input.deviceOwner ?? '';
   const adminStateUp = input.adminStateUp ?? true;
   const bindingHostId = input.bindingHostId ?? '';
-  const now = new Date();
   const [row] = await tx
     .insert(ports)
     .values({
-      id: randomUUID(),
-      projectId: input.projectId,
-      name: input.name ?? '',
-      description: input.description ?? '',
-      tags: input.tags ?? [],
-      revisionNumber: 1,
-      createdAt: now,
-      updatedAt: now,
+      ...newStandardAttrs(input.projectId, input),
       networkId: net.id,
       macAddress: mac,
       adminStateUp,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { badRequest, PreconditionFailed } from './errors.js';
 
 /** Neutron's timestamp form: `2016-03-08T20:19:41Z` (seconds, UTC). */
@@ -70,4 +71,25 @@ export function validTags(tags: unknown): string[] {
   const out = [...new Set(tags.map(validTag))];
   if (out.length > MAX_TAGS) throw badRequest(`Invalid input for tags. Reason: at most ${MAX_TAGS} tags.`);
   return out;
+}
+
+/**
+ * The standard attributes of a row being created: a new id, the owner, name/description/tags as
+ * given (empty otherwise), revision 1 and both timestamps now.
+ */
+export function newStandardAttrs(
+  projectId: string,
+  a: { name?: string | null; description?: string | null; tags?: string[] | null },
+) {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    projectId,
+    name: a.name ?? '',
+    description: a.description ?? '',
+    tags: a.tags ?? [],
+    revisionNumber: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NetworkContext } from '../context.js';
 import { attrTypes, listPage, sortableAttrs } from '../db/list.repo.js';
@@ -30,7 +29,7 @@ import {
   segmentOf,
 } from '../domain/network-input.js';
 import { networkView } from '../domain/network-view.js';
-import { checkRevision } from '../domain/standard-attrs.js';
+import { checkRevision, newStandardAttrs } from '../domain/standard-attrs.js';
 import {
   type Caller,
   callerFrom,
@@ -101,17 +100,9 @@ export function networksRoutes(app: FastifyInstance, ctx: NetworkContext): void 
         else if (await segmentInUse(tx, segment.networkType, seg, segment.physicalNetwork)) {
           throw segmentInUseError(segment);
         }
-        const now = new Date();
         out.push(
           await insertNetworkTx(tx, {
-            id: randomUUID(),
-            projectId,
-            name: a.name ?? '',
-            description: a.description ?? '',
-            tags: a.tags ?? [],
-            revisionNumber: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...newStandardAttrs(projectId, a),
             adminStateUp: a.admin_state_up ?? true,
             shared: a.shared ?? false,
             external: a['router:external'] ?? false,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NetworkContext } from '../context.js';
 import { attrTypes, listPage, sortableAttrs } from '../db/list.repo.js';
@@ -17,7 +16,7 @@ import { createBodies, resourceBody } from '../domain/attrs.js';
 import { badRequest, policyDenied } from '../domain/errors.js';
 import { cidrString, type IpVersion } from '../domain/ip.js';
 import { parseListQuery, pickFields } from '../domain/list-query.js';
-import { checkRevision } from '../domain/standard-attrs.js';
+import { checkRevision, newStandardAttrs } from '../domain/standard-attrs.js';
 import { cidrsOf } from '../domain/subnetpool-alloc.js';
 import {
   checkPrefixesGrow,
@@ -72,17 +71,9 @@ export function subnetpoolsRoutes(app: FastifyInstance, ctx: NetworkContext): vo
       const out: SubnetpoolRow[] = [];
       for (const { a, projectId, version, prefixes, bounds } of parsed) {
         if (a.is_default) await checkDefaultFreeTx(tx, version);
-        const now = new Date();
         out.push(
           await insertSubnetpoolTx(tx, {
-            id: randomUUID(),
-            projectId,
-            name: a.name ?? '',
-            description: a.description ?? '',
-            tags: a.tags ?? [],
-            revisionNumber: 1,
-            createdAt: now,
-            updatedAt: now,
+            ...newStandardAttrs(projectId, a),
             ipVersion: version,
             prefixes: prefixes.map(cidrString),
             defaultPrefixlen: bounds.default,

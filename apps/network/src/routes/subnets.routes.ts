@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NetworkContext } from '../context.js';
 import type { NetworkTx } from '../db/database.js';
@@ -28,7 +27,7 @@ import { createBodies, resourceBody } from '../domain/attrs.js';
 import { badRequest, networkNotFound, policyDenied, subnetNotFound } from '../domain/errors.js';
 import { type Cidr, cidrString, cidrsOverlap, parseCidr } from '../domain/ip.js';
 import { parseListQuery, pickFields } from '../domain/list-query.js';
-import { checkRevision } from '../domain/standard-attrs.js';
+import { checkRevision, newStandardAttrs } from '../domain/standard-attrs.js';
 import {
   checkCidr,
   checkDns,
@@ -151,16 +150,8 @@ export function subnetsRoutes(app: FastifyInstance, ctx: NetworkContext): void {
         for (const other of siblings) {
           if (cidrsOverlap(other, cidr!)) throw overlapMessage(text, net.id);
         }
-        const now = new Date();
         const row = await insertSubnetTx(tx, {
-          id: randomUUID(),
-          projectId: p.projectId,
-          name: p.a.name ?? '',
-          description: p.a.description ?? '',
-          tags: p.a.tags ?? [],
-          revisionNumber: 1,
-          createdAt: now,
-          updatedAt: now,
+          ...newStandardAttrs(p.projectId, p.a),
           networkId: net.id,
           ipVersion: cidr!.version,
           cidr: text,
