@@ -28,6 +28,7 @@ import { ControlPlane } from '../src/pki/control-plane.js';
 import { type ControlPlaneServer, startControlPlaneServer } from '../src/pki/control-plane-server.js';
 import { ROLE_CONTROL_PLANE } from '../src/pki/x509.js';
 import { type AgentClients, createAgentClients } from '../src/server/client.js';
+import { buildGuestImage, sha256File } from '../src/testing/guest-image.js';
 import { ensureLibvirtd, type LibvirtdLease, libvirtUnavailableReason } from '../src/testing/libvirtd.js';
 
 /**
@@ -46,27 +47,6 @@ const KUMO = join(REPO, 'apps/cli/bin/kumo');
 const unavailable = await libvirtUnavailableReason();
 const HOST_ID = 'e2e-node';
 const tag = randomBytes(3).toString('hex');
-
-async function guestImage(): Promise<string> {
-  if (process.env.KUMO_GUEST_IMAGE) return process.env.KUMO_GUEST_IMAGE;
-  const { stdout } = await exec(join(REPO, 'scripts/build-guest-image'), [], {
-    timeout: 15 * 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const last = stdout.trim().split('\n').pop()?.trim();
-  if (!last || !existsSync(last)) throw new Error(`scripts/build-guest-image printed no image: ${last}`);
-  return last;
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => res(h.digest('hex')))
-      .on('error', rej);
-  });
-}
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -261,7 +241,7 @@ if (unavailable) {
     }
 
     beforeAll(async () => {
-      const image = await timed('guest image', guestImage);
+      const image = await timed('guest image', buildGuestImage);
       imageSum = await sha256File(image);
       lease = await ensureLibvirtd();
       // on disk (cache='none' wants O_DIRECT), traversable by libvirt-qemu

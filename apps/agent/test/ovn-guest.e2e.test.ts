@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -21,6 +21,7 @@ import { waitFor } from '../src/drivers/conformance/helpers.js';
 import { createLibvirtDriver, type LibvirtComputeDriver } from '../src/drivers/libvirt/libvirt.driver.js';
 import { LocalStorageDriver } from '../src/drivers/local/local-storage.driver.js';
 import { OvnNetworkDriver } from '../src/drivers/ovn/ovn-network.driver.js';
+import { guestImageIfAvailable, sha256File } from '../src/testing/guest-image.js';
 import { ensureLibvirtd, type LibvirtdLease, libvirtUnavailableReason } from '../src/testing/libvirtd.js';
 
 /**
@@ -32,40 +33,14 @@ import { ensureLibvirtd, type LibvirtdLease, libvirtUnavailableReason } from '..
  */
 
 const exec = promisify(execFile);
-const REPO = resolve(import.meta.dirname, '../../..');
 const tag = randomBytes(3).toString('hex');
-
-async function guestImage(): Promise<string | undefined> {
-  if (process.env.KUMO_GUEST_IMAGE) return process.env.KUMO_GUEST_IMAGE;
-  try {
-    const { stdout } = await exec(join(REPO, 'scripts/build-guest-image'), [], {
-      timeout: 15 * 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const last = stdout.trim().split('\n').pop()?.trim();
-    return last && existsSync(last) ? last : undefined;
-  } catch (err) {
-    console.warn(`guest image unavailable: ${(err as Error).message.split('\n')[0]}`);
-    return undefined;
-  }
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => res(h.digest('hex')))
-      .on('error', rej);
-  });
-}
 
 const unavailable =
   (await libvirtUnavailableReason()) ??
   chassisMissing() ??
   ovnCentralMissing() ??
   (existsSync('/usr/bin/busybox') ? undefined : 'busybox not installed (busybox-static)');
-const image = unavailable ? undefined : await guestImage();
+const image = unavailable ? undefined : await guestImageIfAvailable();
 const skip = unavailable ?? (image ? undefined : 'no guest image (scripts/build-guest-image)');
 if (skip) console.warn(`skipping the OVN guest end-to-end test: ${skip}`);
 

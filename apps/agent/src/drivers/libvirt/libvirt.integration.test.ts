@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guestImageIfAvailable, sha256File } from '../../testing/guest-image.js';
 import { ensureLibvirtd, type LibvirtdLease, libvirtUnavailableReason } from '../../testing/libvirtd.js';
 import { computeConformance } from '../conformance/compute.conformance.js';
 import { waitFor } from '../conformance/helpers.js';
@@ -21,33 +22,7 @@ import { createLibvirtDriver, type LibvirtComputeDriver } from './libvirt.driver
  */
 
 const exec = promisify(execFile);
-const REPO = resolve(import.meta.dirname, '../../../../..');
 const unavailable = await libvirtUnavailableReason();
-
-/** The guest image's path (last stdout line of scripts/build-guest-image), or undefined. */
-async function guestImage(): Promise<string | undefined> {
-  if (process.env.KUMO_GUEST_IMAGE) return process.env.KUMO_GUEST_IMAGE;
-  const script = join(REPO, 'scripts/build-guest-image');
-  if (!existsSync(script)) return undefined;
-  try {
-    const { stdout } = await exec(script, [], { timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 });
-    const last = stdout.trim().split('\n').pop()?.trim();
-    return last && existsSync(last) ? last : undefined;
-  } catch (err) {
-    console.warn(`guest image unavailable: ${(err as Error).message.split('\n')[0]}`);
-    return undefined;
-  }
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => res(h.digest('hex')))
-      .on('error', rej);
-  });
-}
 
 interface Rig {
   root: string;
@@ -119,7 +94,7 @@ if (unavailable) {
     it('needs root and libvirt', () => undefined);
   });
 } else {
-  const image = await guestImage();
+  const image = await guestImageIfAvailable();
   let rig: Rig | undefined;
 
   computeConformance(
